@@ -1,0 +1,106 @@
+"""Split documents into passages of whole sentences, about 60-200 words, with a small overlap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.articles import is_heading
+from index.models import Chunk, Document
+from index.sentences import sentence_spans
+
+# Bumped whenever chunk boundaries change, so a rebuild does not reuse stale vectors.
+CHUNKER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ChunkerConfig:
+    min_words: int = 60
+    target_words: int = 80
+    max_words: int = 200
+    overlap_max_words: int = 40
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    words: int
+    heading: bool
+    paragraph_start: bool
+
+
+def _units(document: Document) -> list[_Unit]:
+    units: list[_Unit] = []
+    offset = 0
+    for paragraph in document.text.split("\n\n"):
+        start = document.text.index(paragraph, offset)
+        offset = start + len(paragraph)
+        if is_heading(paragraph):
+            units.append(_Unit(start, offset, len(paragraph.split()), True, True))
+            continue
+        for index, (a, b) in enumerate(sentence_spans(paragraph, document.lang)):
+            units.append(_Unit(start + a, start + b, len(paragraph[a:b].split()), False, index == 0))
+    return units
+
+
+def _groups(units: list[_Unit], config: ChunkerConfig) -> list[list[_Unit]]:
+    groups: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    words = 0
+    for unit in units:
+        # Prefer closing at a paragraph boundary once the chunk is big enough.
+        full = words + unit.words > config.max_words
+        good_break = unit.paragraph_start and words >= config.target_words
+        if current and (full or good_break) and any(not u.heading for u in current):
+            groups.append(current)
+            tail = [u for u in current[-1:] if not u.heading and u.words <= config.overlap_max_words]
+            # A heading starts a new section: overlapping across it would mix sections.
+            current = [] if unit.heading else tail
+            words = sum(u.words for u in current)
+        current.append(unit)
+        words += unit.words
+    if current and any(not u.heading for u in current):
+        new_words = sum(u.words for u in current if u not in (groups[-1] if groups else []))
+        if groups and new_words < config.min_words and words <= config.max_words + config.overlap_max_words:
+            merged = groups[-1] + [u for u in current if u not in groups[-1]]
+            groups[-1] = merged
+        else:
+            groups.append(current)
+    return [[u for u in group] for group in groups]
+
+
+def sentence_spans_of(document: Document) -> list[tuple[int, int]]:
+    """Offsets of the document's sentences (headings left out), for highlighting."""
+    return [(u.start, u.end) for u in _units(document) if not u.heading]
+
+
+def chunk_document(document: Document, first_id: int = 0, config: ChunkerConfig | None = None) -> list[Chunk]:
+    config = config or ChunkerConfig()
+    chunks = []
+    for group in _groups(_units(document), config):
+        # Headings at the end of a group belong to the next passage, not this one.
+        while group and group[-1].heading:
+            group = group[:-1]
+        start, end = group[0].start, group[-1].end
+        chunks.append(
+            Chunk(
+                id=first_id + len(chunks),
+                doc_id=document.id,
+                source=document.source,
+                title=document.title,
+                date=document.date,
+                lang=document.lang,
+                url=document.url,
+                text=document.text[start:end],
+                start=start,
+                end=end,
+            )
+        )
+    return chunks
+
+
+def chunk_documents(documents: list[Document], config: ChunkerConfig | None = None) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for document in documents:
+        chunks.extend(chunk_document(document, first_id=len(chunks), config=config))
+    return chunks

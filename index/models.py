@@ -1,0 +1,95 @@
+"""Plain typed records passed between the retrieval components."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    source: str
+    title: str
+    date: date | None
+    lang: str
+    text: str
+    sha256: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: int
+    doc_id: str
+    source: str
+    title: str
+    date: date | None
+    lang: str
+    url: str | None
+    text: str
+    # Character offsets into the document's cleaned text, so overlapping chunks can be merged.
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["date"] = self.date.isoformat() if self.date else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Chunk:
+        raw = dict(data)
+        raw["date"] = date.fromisoformat(raw["date"]) if raw.get("date") else None
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    source: str
+    reason: str
+
+
+@dataclass
+class Hit:
+    rank: int
+    score: float
+    source: str
+    title: str
+    date: date | None
+    url: str | None
+    lang: str
+    text: str
+    highlight: str
+    doc_id: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict:
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "source": self.source,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "url": self.url,
+            "lang": self.lang,
+            "text": self.text,
+            "highlight": self.highlight,
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    answered: bool
+    hits: list[Hit] = field(default_factory=list)
+    # The period the question named, shown to users so a filtered answer is not a surprise.
+    period: tuple[date | None, date | None] | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query,
+            "answered": self.answered,
+            "hits": [hit.to_json() for hit in self.hits],
+        }
