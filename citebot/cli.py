@@ -94,18 +94,22 @@ def _print_result(result: SearchResult) -> None:
         return
     if result.period:
         since, until = result.period
-        typer.echo(f"(articles dated {since if since != date.min else '…'} to {until if until != date.max else '…'},"
-                   " then undated ones)\n")
+        typer.echo(
+            f"(articles dated {since if since != date.min else '…'} to {until if until != date.max else '…'},"
+            " then undated ones)\n"
+        )
     for hit in result.hits:
         citation = " · ".join(
-            part for part in (hit.title, hit.source, hit.date.isoformat() if hit.date else "date unknown", hit.url)
+            part
+            for part in (hit.title, hit.source, hit.date.isoformat() if hit.date else "date unknown", hit.url)
             if part
         )
         typer.echo(f"[{hit.rank}] {citation}")
         if hit.highlight:
             typer.echo(textwrap.fill(hit.highlight, width=100, initial_indent="  » ", subsequent_indent="    "))
-        typer.echo(textwrap.fill(hit.text.replace("\n\n", " "), width=100, initial_indent="    ",
-                                 subsequent_indent="    "))
+        typer.echo(
+            textwrap.fill(hit.text.replace("\n\n", " "), width=100, initial_indent="    ", subsequent_indent="    ")
+        )
         typer.echo()
 
 
@@ -150,8 +154,14 @@ def sources(index: IndexOption = None, as_json: JsonOption = False) -> None:
     for chunk in stored.chunks:
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
     rows = [
-        {"source": d.source, "title": d.title, "date": d.date.isoformat() if d.date else None, "lang": d.lang,
-         "url": d.url, "chunks": counts.get(d.id, 0)}
+        {
+            "source": d.source,
+            "title": d.title,
+            "date": d.date.isoformat() if d.date else None,
+            "lang": d.lang,
+            "url": d.url,
+            "chunks": counts.get(d.id, 0),
+        }
         for d in stored.documents
     ]
     if as_json:
@@ -165,8 +175,9 @@ def sources(index: IndexOption = None, as_json: JsonOption = False) -> None:
 @app.command(name="eval")
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL questions: q, any, kind (same, cross, date, none).")],
-    mode: Annotated[list[str] | None, typer.Option(help="Modes to compare (repeatable): hybrid, dense, lexical.")]
-    = None,
+    mode: Annotated[
+        list[str] | None, typer.Option(help="Modes to compare (repeatable): hybrid, dense, lexical.")
+    ] = None,
     index: IndexOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -188,11 +199,14 @@ def evaluate(
     for name in modes:
         for kind, row in report[name]["summary"].items():
             if kind == "none":
-                typer.echo(f"{name:8} {kind:6} {row['n']:>3} {'':>7} {'':>6} {'':>6} {'':>6}  "
-                           f"{row['unanswered']}/{row['n']}")
+                typer.echo(
+                    f"{name:8} {kind:6} {row['n']:>3} {'':>7} {'':>6} {'':>6} {'':>6}  {row['unanswered']}/{row['n']}"
+                )
             else:
-                typer.echo(f"{name:8} {kind:6} {row['n']:>3} {row['mrr@10']:>7.3f} {row['recall@1']:>6.3f} "
-                           f"{row['recall@3']:>6.3f} {row['recall@5']:>6.3f}  {row['n'] - row['answered']}/{row['n']}")
+                typer.echo(
+                    f"{name:8} {kind:6} {row['n']:>3} {row['mrr@10']:>7.3f} {row['recall@1']:>6.3f} "
+                    f"{row['recall@3']:>6.3f} {row['recall@5']:>6.3f}  {row['n'] - row['answered']}/{row['n']}"
+                )
 
 
 def main() -> None:

@@ -158,7 +158,7 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
         if not header_done:
             prefixed = _DATE_PREFIX.match(paragraph)
             if prefixed and found_date is None:
-                leading = split_leading_date(paragraph[prefixed.end():])
+                leading = split_leading_date(paragraph[prefixed.end() :])
                 if leading:
                     found_date, paragraph = leading
                     if not paragraph:

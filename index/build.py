@@ -134,8 +134,16 @@ def build_index(
         }
         with staging_directory(index_dir) as staging:
             write_index(
-                staging, manifest, corpus.documents, chunks, keys[: len(chunks)], vectors, lexical, sentences,
-                sentence_vectors, sentence_sparse,
+                staging,
+                manifest,
+                corpus.documents,
+                chunks,
+                keys[: len(chunks)],
+                vectors,
+                lexical,
+                sentences,
+                sentence_vectors,
+                sentence_sparse,
             )
             publish(staging, index_dir)
     return BuildReport(

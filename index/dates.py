@@ -43,7 +43,7 @@ def split_leading_date(text: str) -> tuple[date, str] | None:
         if found:
             rest = text.strip()
             for word in words[:size]:
-                rest = rest[rest.index(word) + len(word):]
+                rest = rest[rest.index(word) + len(word) :]
             return found, rest.strip()
     return None
 

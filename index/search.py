@@ -46,8 +46,11 @@ class Signals:
     sparse: float | None  # best latent-term overlap with a sentence (None: model has no sparse head)
 
     def to_json(self) -> dict:
-        return {"dense": round(self.dense, 4), "coverage": round(self.coverage, 4),
-                "sparse": None if self.sparse is None else round(self.sparse, 4)}
+        return {
+            "dense": round(self.dense, 4),
+            "coverage": round(self.coverage, 4),
+            "sparse": None if self.sparse is None else round(self.sparse, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ class Searcher:
         self._sentences_by_doc: dict[str, list[int]] = defaultdict(list)
         for row, sentence in enumerate(stored.sentences):
             self._sentences_by_doc[sentence.doc_id].append(row)
+        self._sentence_terms = [
+            set(terms(body, "fr")) | set(terms(body, "en"))
+            for body in (self._documents[s.doc_id].text[s.start : s.end] for s in stored.sentences)
+        ]
         # (chunk, sentence) pairs sorted by chunk, so per-chunk maxima are one reduceat call.
         pairs = [(c.id, r) for c in stored.chunks for r in self._sentences_in(c.doc_id, c.start, c.end)]
         self._pair_sentence = np.array([r for _, r in pairs], dtype=np.int64)
@@ -125,12 +132,13 @@ class Searcher:
         if not text or not self.chunks:
             return SearchResult(query=text, answered=False)
         q = self._prepare(text, mode)
-        candidates = self._candidates(q, mode)
+        semantic = self._semantic_scores(q) if mode != "lexical" else []
+        candidates = self._candidates(q, mode, semantic)
         period = Period(since or date.min, until or date.max) if (since or until) else parse_period(text)
         # Diversify first: the date ordering below is stable, so it keeps that spread within each tier.
         ordered = self._order(self._diversified(candidates), period, asks_for_latest(text))
         hits = self._hits(ordered, q, k)
-        answered = bool(hits) and self.abstention.answered(self._signals(q, candidates), mode)
+        answered = bool(hits) and self.abstention.answered(self._signals(q, candidates, semantic), mode)
         return SearchResult(
             query=text,
             answered=answered,
@@ -141,7 +149,8 @@ class Searcher:
     def signals(self, query: str, mode: Mode = "hybrid") -> Signals:
         """The abstention signals for a question, for calibration and `citebot eval --json`."""
         q = self._prepare(" ".join(query.split()), mode)
-        return self._signals(q, self._candidates(q, mode))
+        semantic = self._semantic_scores(q) if mode != "lexical" else []
+        return self._signals(q, self._candidates(q, mode, semantic), semantic)
 
     # Ranking -------------------------------------------------------------------------------
 
@@ -164,8 +173,9 @@ class Searcher:
     def _per_chunk_max(self, sentence_scores: np.ndarray) -> np.ndarray:
         if not len(self._pair_sentence):
             return np.zeros(len(self.chunks), dtype=np.float32)
-        best = np.maximum.reduceat(sentence_scores[self._pair_sentence], np.minimum(
-            self._chunk_first_pair, len(self._pair_sentence) - 1))
+        best = np.maximum.reduceat(
+            sentence_scores[self._pair_sentence], np.minimum(self._chunk_first_pair, len(self._pair_sentence) - 1)
+        )
         return np.where(self._has_sentences, best, 0.0).astype(np.float32)
 
     def _semantic_scores(self, q: _Query) -> list[np.ndarray]:
@@ -183,13 +193,13 @@ class Searcher:
             rankers.append(self._per_chunk_max(overlap))
         return rankers
 
-    def _candidates(self, q: _Query, mode: Mode) -> list[_Candidate]:
+    def _candidates(self, q: _Query, mode: Mode, semantic: list[np.ndarray]) -> list[_Candidate]:
         depth = min(len(self.chunks), CANDIDATES)
         fused: dict[int, float] = defaultdict(float)
         # Reciprocal rank fusion: BM25 scores, cosines and latent-term overlaps live on unrelated
         # scales; ranks compare them without a calibration that would shift with the corpus.
         if mode != "lexical":
-            for scores in self._semantic_scores(q):
+            for scores in semantic:
                 for rank, row in enumerate(np.argsort(-scores, kind="stable")[:depth]):
                     fused[int(row)] += 1.0 / (RRF_K + rank)
         if mode != "dense":
@@ -212,14 +222,13 @@ class Searcher:
 
     # Abstention ----------------------------------------------------------------------------
 
-    def _signals(self, q: _Query, candidates: list[_Candidate]) -> Signals:
+    def _signals(self, q: _Query, candidates: list[_Candidate], semantic: list[np.ndarray]) -> Signals:
         top = [c.row for c in candidates[:TOP_DIVERSE]]
         coverage = 0.0
         if q.content_words and top:
             coverage = max(len(self._matched_words(q, row)) for row in top) / len(q.content_words)
-        if not len(q.vector):
+        if not semantic:
             return Signals(dense=0.0, coverage=coverage, sparse=None)
-        semantic = self._semantic_scores(q)
         dense = float(max(semantic[0].max(), semantic[1].max()))
         overlap = float(semantic[2].max()) if len(semantic) > 2 else None
         return Signals(dense=dense, coverage=coverage, sparse=overlap)
@@ -235,8 +244,11 @@ class Searcher:
         for candidate in ordered:
             chunk = self.chunks[candidate.row]
             span = (chunk.start, chunk.end)
-            overlapping = [i for i, (c, a, b) in enumerate(picked)
-                           if self.chunks[c.row].doc_id == chunk.doc_id and span[0] < b and a < span[1]]
+            overlapping = [
+                i
+                for i, (c, a, b) in enumerate(picked)
+                if self.chunks[c.row].doc_id == chunk.doc_id and span[0] < b and a < span[1]
+            ]
             if not overlapping:
                 if len(picked) < k:
                     picked.append((candidate, *span))
@@ -292,9 +304,7 @@ class Searcher:
         wanted = set(q.terms)
         scores = []
         for row in rows:
-            sentence = self.stored.sentences[row]
-            body = text[sentence.start : sentence.end]
-            shared = len(wanted & (set(terms(body, "fr")) | set(terms(body, "en"))))
+            shared = len(wanted & self._sentence_terms[row])
             cosine = float(self.stored.sentence_vectors[row] @ q.vector) if len(q.vector) else 0.0
             scores.append(cosine + 0.02 * shared)
         best = int(np.argmax(scores))

@@ -191,7 +191,15 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
             f"{REBUILD_HINT}"
         )
     return StoredIndex(
-        manifest, documents, chunks, embed_keys, vectors, lexical, sentences, sentence_vectors, sentence_sparse,
+        manifest,
+        documents,
+        chunks,
+        embed_keys,
+        vectors,
+        lexical,
+        sentences,
+        sentence_vectors,
+        sentence_sparse,
         index_dir,
     )
 

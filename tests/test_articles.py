@@ -18,8 +18,12 @@ def documents():
         ("000_f886bad5c2fd2437.txt", date(2026, 3, 1), "fr", "Dans un contexte de tensions accrues au Moyen-Orient"),
         ("001_c0a4decbc27cb472.txt", date(2026, 3, 2), "en", "President Kassym-Jomart Tokayev has held a series"),
         ("002_afc2c321953de182.txt", date(2025, 4, 28), "fr", "Le Kazakhstan appuie l’intégrité territoriale du Maroc"),
-        ("003_0f37ec3c77dfb273.txt", None, "fr",
-         "Le Kazakhstan ne considère plus les Talibans comme une organisation terroriste"),
+        (
+            "003_0f37ec3c77dfb273.txt",
+            None,
+            "fr",
+            "Le Kazakhstan ne considère plus les Talibans comme une organisation terroriste",
+        ),
         ("004_c4a08215d9484b76.txt", None, "fr", "Renforcer la sécurité régionale : la vision du Kazakhstan"),
     ],
 )
@@ -34,8 +38,13 @@ def test_seed_metadata(documents, source, day, lang, title):
 
 def test_cleaning_drops_page_furniture(documents):
     morocco = documents["002_afc2c321953de182.txt"].text
-    for furniture in ("LAISSER UN COMMENTAIRE", "Popular Articles", "Nos Articles à lire", "entrez votre",
-                      "avril 28, 2025"):
+    for furniture in (
+        "LAISSER UN COMMENTAIRE",
+        "Popular Articles",
+        "Nos Articles à lire",
+        "entrez votre",
+        "avril 28, 2025",
+    ):
         assert furniture not in morocco
     assert not morocco.startswith("Portrait")
     for source in ("003_0f37ec3c77dfb273.txt", "004_c4a08215d9484b76.txt"):

@@ -15,7 +15,11 @@ from tests.conftest import DEV_SET, SEEDS
 def citebot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "citebot.cli", *args],
-        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -40,13 +44,13 @@ def test_ask_builds_the_index_first_and_cites(workdir: Path):
 
 
 def test_ask_cross_language_and_off_topic(workdir: Path):
-    run = citebot("ask", "Does Kazakhstan back the UN-led political process on the Sahara?", "--json", "-k", "3",
-                  cwd=workdir)
+    run = citebot(
+        "ask", "Does Kazakhstan back the UN-led political process on the Sahara?", "--json", "-k", "3", cwd=workdir
+    )
     hits = json.loads(run.stdout)["hits"]
     assert hits[0]["source"] == "002_afc2c321953de182.txt" and hits[0]["lang"] == "fr"
     run = citebot("ask", "Who won the football match yesterday?", "--json", cwd=workdir)
-    assert json.loads(run.stdout) == {"query": "Who won the football match yesterday?", "answered": False,
-                                      "hits": []}
+    assert json.loads(run.stdout) == {"query": "Who won the football match yesterday?", "answered": False, "hits": []}
     run = citebot("ask", "Who won the football match yesterday?", cwd=workdir)
     assert "Nothing in the indexed articles" in run.stdout
 

@@ -45,8 +45,11 @@ def test_sidecar_overrides_title_date_url(tmp_path: Path):
     )
     loaded = load_corpus(tmp_path, 5_000)
     document = loaded.documents[0]
-    assert (document.title, document.date, document.url) == ("Accord Kazakhstan–Qatar", date(2024, 2, 3),
-                                                             "https://example.org/a")
+    assert (document.title, document.date, document.url) == (
+        "Accord Kazakhstan–Qatar",
+        date(2024, 2, 3),
+        "https://example.org/a",
+    )
     assert any("colour" in w for w in loaded.warnings)
     assert any("missing.txt" in w for w in loaded.warnings)
 

@@ -31,7 +31,7 @@ def test_period_keeps_dated_documents_of_that_month_then_undated(searcher):
     dates = [h.date for h in result.hits]
     assert all(d is None or date(2025, 4, 1) <= d <= date(2025, 4, 30) for d in dates)
     assert None in dates and dates.index(None) > 0
-    assert all(d is None for d in dates[dates.index(None):])
+    assert all(d is None for d in dates[dates.index(None) :])
 
 
 def test_explicit_since_until(searcher):

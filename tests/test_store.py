@@ -16,16 +16,16 @@ def test_incremental_rebuild_embeds_only_the_changed_file(corpus: Path, tmp_path
     assert report.documents == 2 and report.reused == 0 and report.embedded == len(first.passages) > 0
 
     changed = corpus / "001_c0a4decbc27cb472.txt"
-    changed.write_text(changed.read_text(encoding="utf-8") + "\nKazakhstan also opened an embassy in Doha.\n",
-                       encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8") + "\nKazakhstan also opened an embassy in Doha.\n", encoding="utf-8"
+    )
     second = CountingEmbedder(embedder)
     report = build_index(corpus, index_dir, second, 2_000_000)
     assert second.passages, "the changed article must be embedded again"
     assert all("Talibans" not in text and "Tokaïev" not in text for text in second.passages)
     assert report.reused > 0
     stored = load_index(index_dir, model_id=embedder.model_id)
-    assert stored.manifest["files"]["001_c0a4decbc27cb472.txt"] != stored.manifest["files"][
-        "003_0f37ec3c77dfb273.txt"]
+    assert stored.manifest["files"]["001_c0a4decbc27cb472.txt"] != stored.manifest["files"]["003_0f37ec3c77dfb273.txt"]
     hits = Searcher(stored, embedder).search("embassy in Doha", k=1).hits
     assert "embassy in Doha" in hits[0].text
 
@@ -45,12 +45,12 @@ def test_interrupted_build_keeps_the_previous_index(corpus: Path, tmp_path: Path
 
 
 def test_model_mismatch_is_reported_with_a_rebuild_hint(seed_index: Path):
-    with pytest.raises(IndexUnavailable, match="built with model .*citebot build"):
+    with pytest.raises(IndexUnavailable, match=r"built with model .*citebot build"):
         load_index(seed_index, model_id="sentence-transformers/all-MiniLM-L6-v2")
 
 
 def test_missing_index_says_how_to_build(tmp_path: Path):
-    with pytest.raises(IndexUnavailable, match="no index at .*citebot build"):
+    with pytest.raises(IndexUnavailable, match=r"no index at .*citebot build"):
         load_index(tmp_path / "nothing")
 
 
@@ -65,7 +65,7 @@ def copied_index(seed_index: Path, tmp_path: Path) -> Path:
 
 def test_corrupt_vectors_are_reported(copied_index: Path):
     (copied_index / "vectors.faiss").write_bytes(b"not a faiss index")
-    with pytest.raises(IndexUnavailable, match="damaged.*citebot build"):
+    with pytest.raises(IndexUnavailable, match=r"damaged.*citebot build"):
         load_index(copied_index)
 
 

@@ -1,0 +1,16 @@
+FROM python:3.11-slim
+WORKDIR /app
+ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
+# CPU torch, pinned, before the project: otherwise pip pulls a CUDA build of several GB.
+# Pass the CPU wheel index of your mirror with --build-arg TORCH_INDEX_URL=...
+ARG TORCH_INDEX_URL=""
+RUN pip install torch==2.13.0 ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+COPY pyproject.toml README.md ./
+COPY index ./index
+COPY citebot ./citebot
+COPY bot ./bot
+RUN pip install ".[st]"
+COPY seeds ./seeds
+# The index is built into the image, so the container answers at once.
+RUN citebot build
+CMD ["citebot", "serve"]
