@@ -180,10 +180,9 @@ class Searcher:
 
     def _semantic_scores(self, q: _Query) -> list[np.ndarray]:
         """Per-chunk scores of each semantic ranker, lifted across languages where cosine-based."""
-        chunk_scores = np.zeros(len(self.chunks), dtype=np.float32)
         depth = min(len(self.chunks), CANDIDATES)
         found, rows = self.stored.vectors.search(q.vector.reshape(1, -1), depth)
-        chunk_scores[:] = -1.0
+        chunk_scores = np.full(len(self.chunks), -1.0, dtype=np.float32)  # outside FAISS's top: last
         chunk_scores[rows[0][rows[0] >= 0]] = found[0][rows[0] >= 0]
         sentence_best = self._per_chunk_max(self.stored.sentence_vectors @ q.vector)
         rankers = [chunk_scores + q.lift, sentence_best + q.lift]
