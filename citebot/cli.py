@@ -1,4 +1,4 @@
-"""The `citebot` command: build, ask, sources, eval (and serve, from the bot package)."""
+"""The `citebot` command: build, ask, sources, eval, and serve (the Telegram bot)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import typer
 from index.build import BuildReport, build_index
 from index.corpus import CorpusError
 from index.dates import parse_full_date
-from index.embedders import EmbedderError, create_embedder, model_id_for
+from index.embedders import Embedder, EmbedderError, create_embedder, model_id_for
 from index.evaluation import EvalFileError, read_items, run_eval
 from index.models import SearchResult
 from index.search import MODES, Searcher
@@ -66,16 +66,22 @@ def _run_build(settings: CoreSettings) -> BuildReport:
     )
 
 
-def _searcher(settings: CoreSettings, build_if_missing: bool = False) -> Searcher:
-    embedder = create_embedder(settings.embedding_model)
+def _ensure_index(settings: CoreSettings, embedder: Embedder) -> None:
+    """Build the index when there is none yet, so a fresh clone answers after the install alone."""
     try:
         read_manifest(settings.index_dir.resolve())
     except IndexUnavailable:
-        if not build_if_missing or (settings.index_dir / "manifest.json").exists():
+        if (settings.index_dir / "manifest.json").exists():
             raise
         typer.echo(f"no index yet at {settings.index_dir}; building it from {settings.corpus_dir} first", err=True)
         report = build_index(settings.corpus_dir, settings.index_dir, embedder, settings.max_file_bytes)
         typer.echo(f"built {report.documents} documents, {report.chunks} chunks in {report.seconds:.1f} s", err=True)
+
+
+def _searcher(settings: CoreSettings, build_if_missing: bool = False) -> Searcher:
+    embedder = create_embedder(settings.embedding_model)
+    if build_if_missing:
+        _ensure_index(settings, embedder)
     return Searcher(load_index(settings.index_dir, model_id=embedder.model_id), embedder)
 
 
@@ -207,6 +213,37 @@ def evaluate(
                     f"{name:8} {kind:6} {row['n']:>3} {row['mrr@10']:>7.3f} {row['recall@1']:>6.3f} "
                     f"{row['recall@3']:>6.3f} {row['recall@5']:>6.3f}  {row['n'] - row['answered']}/{row['n']}"
                 )
+
+
+@app.command()
+def serve(
+    webhook: Annotated[
+        bool, typer.Option("--webhook", help="Receive updates on a webhook server (WEBHOOK_* settings).")
+    ] = False,
+) -> None:
+    """Run the Telegram bot: long polling by default (builds the index first if there is none)."""
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import configure_logging, run
+    from bot.service import RetrievalService
+    from bot.settings import load_bot_settings
+
+    settings = load_bot_settings()
+    if webhook and settings.webhook_url is None:
+        raise _fail("--webhook needs WEBHOOK_URL, the public https:// address Telegram will post updates to")
+    token = settings.token.get_secret_value()
+    configure_logging(token)
+    embedder = create_embedder(settings.embedding_model)
+    _ensure_index(settings, embedder)
+    service = RetrievalService(settings, embedder)
+    service.load()
+    try:
+        run(settings, service, webhook)
+    except InvalidToken:
+        raise _fail("the Bot API rejected TELEGRAM_BOT_TOKEN; check it with @BotFather") from None
+    except NetworkError as error:
+        reason = str(error).replace(token, "<token>")
+        raise _fail(f"cannot reach the Bot API at {settings.api_url}: {reason}") from None
 
 
 def main() -> None:

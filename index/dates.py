@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -52,6 +52,8 @@ def split_leading_date(text: str) -> tuple[date, str] | None:
 class Period:
     since: date
     until: date
+    # Where the question names it ("March 2026"), so the rest can be read for its topic.
+    phrase: str = field(default="", compare=False)
 
 
 @lru_cache(maxsize=1)
@@ -71,8 +73,9 @@ def parse_period(question: str) -> Period | None:
         if data.date_obj is not None and data.period == "month" and data.date_obj.year == year:
             month = data.date_obj.month
             last_day = calendar.monthrange(year, month)[1]
-            return Period(date(year, month, 1), date(year, month, last_day))
-    return Period(date(year, 1, 1), date(year, 12, 31))
+            phrase = question[word.start() : year_match.end()]
+            return Period(date(year, month, 1), date(year, month, last_day), phrase)
+    return Period(date(year, 1, 1), date(year, 12, 31), year_match.group(0))
 
 
 def asks_for_latest(question: str) -> bool:

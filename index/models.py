@@ -64,6 +64,8 @@ class Hit:
     doc_id: str
     start: int
     end: int
+    # Where `highlight`'s sentences sit in `text`, so a reader can mark them in place.
+    highlight_spans: tuple[tuple[int, int], ...] = ()
 
     def to_json(self) -> dict:
         return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -33,6 +33,8 @@ LEXICAL_WEIGHT = 0.5
 # in the other language, whatever the topic (mean over dev and off-topic questions, both directions:
 # en 0.038, fr 0.037). Lifting other-language passages by that much lets them compete on meaning.
 CROSS_LANGUAGE_LIFT = 0.035
+# A word found in at least this share of the documents does not tell them apart ("Kazakhstan" here).
+TOPIC_DOC_SHARE = 0.5
 TOP_DIVERSE = 3
 MAX_PER_DOC_IN_TOP = 2
 
@@ -100,6 +102,10 @@ class Searcher:
         self._documents = {d.id: d for d in stored.documents}
         self._chunk_langs = np.array([c.lang for c in stored.chunks])
         self._chunk_terms = [set(terms(c.text, c.lang)) for c in stored.chunks]
+        doc_terms: dict[str, set[str]] = defaultdict(set)
+        for chunk, chunk_terms in zip(stored.chunks, self._chunk_terms, strict=True):
+            doc_terms[chunk.doc_id] |= chunk_terms
+        self._doc_freq = Counter(term for found in doc_terms.values() for term in found)
         self._sentences_by_doc: dict[str, list[int]] = defaultdict(list)
         for row, sentence in enumerate(stored.sentences):
             self._sentences_by_doc[sentence.doc_id].append(row)
@@ -135,8 +141,9 @@ class Searcher:
         semantic = self._semantic_scores(q) if mode != "lexical" else []
         candidates = self._candidates(q, mode, semantic)
         period = Period(since or date.min, until or date.max) if (since or until) else parse_period(text)
+        latest = asks_for_latest(text) or (period is not None and not self._has_topic(text.replace(period.phrase, " ")))
         # Diversify first: the date ordering below is stable, so it keeps that spread within each tier.
-        ordered = self._order(self._diversified(candidates), period, asks_for_latest(text))
+        ordered = self._order(self._diversified(candidates), period, latest)
         hits = self._hits(ordered, q, k)
         answered = bool(hits) and self.abstention.answered(self._signals(q, candidates, semantic), mode)
         return SearchResult(
@@ -219,6 +226,17 @@ class Searcher:
             candidates = sorted(candidates, key=lambda c: self.chunks[c.row].date or date.min, reverse=True)
         return candidates
 
+    def _has_topic(self, text: str) -> bool:
+        """Whether a question names something that sets some documents apart from the others.
+
+        "What did Kazakhstan say in March 2026?" over a corpus about Kazakhstan asks for a period's
+        news, not a topic: like a news feed, its answer shows the newest of that period first.
+        """
+        words = [w for w in _content_words(text) if fold_accents(w) not in _REPORTING_VERBS]
+        return any(
+            max(self._doc_freq[t] for t in query_terms(w)) < TOPIC_DOC_SHARE * len(self._documents) for w in words
+        )
+
     # Abstention ----------------------------------------------------------------------------
 
     def _signals(self, q: _Query, candidates: list[_Candidate], semantic: list[np.ndarray]) -> Signals:
@@ -275,6 +293,7 @@ class Searcher:
 
     def _hit(self, rank: int, candidate: _Candidate, start: int, end: int, q: _Query) -> Hit:
         chunk = self.chunks[candidate.row]
+        spans = self._highlight(chunk.doc_id, start, end, q)
         return Hit(
             rank=rank,
             score=candidate.fused,
@@ -284,22 +303,22 @@ class Searcher:
             url=chunk.url,
             lang=chunk.lang,
             text=self._documents[chunk.doc_id].text[start:end],
-            highlight=self._highlight(chunk.doc_id, start, end, q),
+            highlight=" ".join(self._documents[chunk.doc_id].text[a:b] for a, b in spans),
             doc_id=chunk.doc_id,
             start=start,
             end=end,
+            highlight_spans=tuple((a - start, b - start) for a, b in spans),
         )
 
     def _sentences_in(self, doc_id: str, start: int, end: int) -> list[int]:
         sentences = self.stored.sentences
         return [r for r in self._sentences_by_doc[doc_id] if start <= sentences[r].start and sentences[r].end <= end]
 
-    def _highlight(self, doc_id: str, start: int, end: int, q: _Query) -> str:
-        """The sentence, or two adjacent ones, of a passage that best answer the question."""
+    def _highlight(self, doc_id: str, start: int, end: int, q: _Query) -> list[tuple[int, int]]:
+        """Where the sentence, or two adjacent ones, of a passage that best answer the question are."""
         rows = self._sentences_in(doc_id, start, end)
         if not rows:
-            return ""
-        text = self._documents[doc_id].text
+            return []
         wanted = set(q.terms)
         scores = []
         for row in rows:
@@ -312,9 +331,8 @@ class Searcher:
             if 0 <= neighbour < len(rows) and scores[neighbour] >= scores[best] - 0.01:
                 chosen.append(neighbour)
                 break
-        picked = [self.stored.sentences[rows[i]] for i in sorted(chosen)]
-        # Joined, not sliced: a heading may sit between two adjacent sentences.
-        return " ".join(text[s.start : s.end] for s in picked)
+        # Spans, not one slice: a heading may sit between two adjacent sentences.
+        return [(self.stored.sentences[rows[i]].start, self.stored.sentences[rows[i]].end) for i in sorted(chosen)]
 
 
 @lru_cache(maxsize=1)
@@ -322,6 +340,14 @@ def _question_stopwords() -> frozenset[str]:
     # A broad list (question words, auxiliaries, "say"): right for judging what a question is
     # about, too broad for BM25 itself (it drops "two" and "state").
     return frozenset(fold_accents(w) for lang in ("en", "fr") for w in get_stop_words(lang))
+
+
+# News questions ask what someone said; the verb does not name a topic. The stop-word lists hold
+# English "say" but none of the French forms.
+_REPORTING_VERBS = frozenset(
+    {"dit", "dire", "declare", "declarer", "declaree", "affirme", "affirmer", "annonce", "annoncer"}
+    | {"said", "says", "stated", "declared", "announced"}
+)
 
 
 def _content_words(text: str) -> list[str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import numpy as np
@@ -68,3 +69,61 @@ def corpus(tmp_path: Path) -> Path:
     for name in ("001_c0a4decbc27cb472.txt", "003_0f37ec3c77dfb273.txt"):
         shutil.copy(SEEDS / name, folder / name)
     return folder
+
+
+# Bot ------------------------------------------------------------------------------------
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawTEST"
+ADMIN = 777
+
+
+def bot_settings(api_url: str, index_dir: Path, corpus_dir: Path = SEEDS, **overrides: object):
+    from bot.settings import BotSettings
+
+    values = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": api_url,
+        "ADMIN_IDS": str(ADMIN),
+        "INDEX_DIR": index_dir,
+        "CORPUS_DIR": corpus_dir,
+    }
+    values.update(overrides)
+    return BotSettings(**values)
+
+
+@pytest.fixture
+async def emulator():
+    from tests.bot_api_emulator import BotApiEmulator
+
+    api = BotApiEmulator(TOKEN)
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@asynccontextmanager
+async def running_bot(settings, embedder) -> AsyncIterator:
+    """The real Application, polling the emulator over HTTP, as `citebot serve` runs it."""
+    from bot.app import build_application
+    from bot.service import RetrievalService
+
+    service = RetrievalService(settings, embedder)
+    service.load()
+    application = build_application(settings, service)
+    await application.initialize()
+    await application.post_init(application)  # run_polling calls it; a manual start must too
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=5)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+@pytest.fixture
+async def bot(emulator, seed_index, embedder):
+    """The bot on the shared seed index; tests that rebuild use their own index."""
+    async with running_bot(bot_settings(emulator.base_url, seed_index), embedder) as application:
+        yield application

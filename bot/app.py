@@ -1,0 +1,122 @@
+"""The Application, built in one place: handlers, shared services, rate limits, start-up steps."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.answers import AnswerCache
+from bot.quota import QuestionQuota
+from bot.service import RetrievalService
+from bot.settings import BotSettings
+from bot.texts import COMMANDS
+
+log = logging.getLogger(__name__)
+
+# Retries after a RetryAfter from Telegram, done by python-telegram-bot's rate limiter.
+FLOOD_RETRIES = 3
+UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
+
+
+class TokenRedactingFormatter(logging.Formatter):
+    """Log lines, tracebacks included, with the bot token replaced: it is part of every API URL."""
+
+    def __init__(self, token: str, fmt: str) -> None:
+        super().__init__(fmt)
+        self._token = token
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace(self._token, "<token>")
+
+
+def configure_logging(token: str, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(TokenRedactingFormatter(token, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs every request URL at INFO; with the token inside, it is noise at best.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def _register_commands(application: Application) -> None:
+    """Fill Telegram's command menu; a Bot API that refuses it must not stop the bot."""
+    try:
+        await application.bot.set_my_commands([BotCommand(*c) for c in COMMANDS["en"]])
+        await application.bot.set_my_commands([BotCommand(*c) for c in COMMANDS["fr"]], language_code="fr")
+    except TelegramError as error:
+        log.warning("setMyCommands failed, the command menu stays as it was: %s", error)
+
+
+def build_application(settings: BotSettings, service: RetrievalService) -> Application:
+    application = (
+        Application.builder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_url)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # One slow question (or a rebuild) must not hold up the others.
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .post_init(_register_commands)
+        .build()
+    )
+    application.bot_data.update(
+        {
+            handlers.SERVICE: service,
+            handlers.SETTINGS: settings,
+            handlers.ANSWERS: AnswerCache(),
+            handlers.QUOTA: QuestionQuota(settings.questions_per_minute),
+        }
+    )
+    new_message = filters.UpdateType.MESSAGE
+    for name, callback in (
+        ("start", handlers.start),
+        ("help", handlers.help_command),
+        ("sources", handlers.sources_command),
+        ("ask", handlers.ask_command),
+        ("reindex", handlers.reindex_command),
+        ("stats", handlers.stats_command),
+    ):
+        application.add_handler(CommandHandler(name, callback, filters=new_message))
+    private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
+    application.add_handler(MessageHandler(new_message & private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(
+        MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text)
+    )
+    application.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    application.add_handler(
+        MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_non_text)
+    )
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_error_handler(handlers.error_handler)
+    return application
+
+
+def run(settings: BotSettings, service: RetrievalService, webhook: bool) -> None:
+    """Serve until interrupted: long polling, or python-telegram-bot's webhook server."""
+    application = build_application(settings, service)
+    if not webhook:
+        application.run_polling(allowed_updates=UPDATES)
+        return
+    assert settings.webhook_url is not None
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+        allowed_updates=UPDATES,
+    )

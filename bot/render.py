@@ -1,0 +1,172 @@
+"""Telegram HTML for answers: escaped corpus text, bold highlights, citations, within 4096 characters.
+
+Every piece of corpus or user text goes through `escape` after it has been cut to size, so a cut can
+never split a tag or an entity; tags come only from this module, always closed in the same string.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from bot.texts import Lang, text
+from index.models import Hit
+
+MAX_MESSAGE = 4096
+# Context shown around the highlighted sentences, tried from generous to none until the answer fits.
+CONTEXT_STEPS = (280, 160, 80, 0)
+ELLIPSIS = "…"
+
+
+def escape(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def telegram_length(value: str) -> int:
+    """Telegram counts UTF-16 code units; an emoji counts twice."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def _cut_end(value: str, limit: int) -> str:
+    """At most `limit` characters, ending on a word boundary, with an ellipsis when cut."""
+    if len(value) <= limit:
+        return value
+    if limit <= 1:
+        return ELLIPSIS if limit == 1 else ""
+    cut = value[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + ELLIPSIS
+
+
+def _cut_start(value: str, limit: int) -> str:
+    if len(value) <= limit:
+        return value
+    if limit <= 1:
+        return ELLIPSIS if limit == 1 else ""
+    cut = value[len(value) - limit + 1 :]
+    space = cut.find(" ")
+    return ELLIPSIS + (cut[space + 1 :] if 0 <= space < limit // 2 else cut).lstrip()
+
+
+def _flat(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def citation(hit: Hit, lang: Lang) -> str:
+    parts = [f"<i>{escape(hit.title)}</i>", f"<code>{escape(hit.source)}</code>"]
+    parts.append(hit.date.isoformat() if hit.date else text("date_unknown", lang))
+    if hit.url and re.match(r"^https?://", hit.url):
+        parts.append(f'<a href="{html.escape(hit.url, quote=True)}">{text("link", lang)}</a>')
+    elif hit.url:
+        parts.append(escape(hit.url))
+    return " · ".join(parts)
+
+
+def passage(hit: Hit, context: int, highlight_limit: int | None = None) -> str:
+    """The passage's best sentences in bold, with up to `context` characters of text either side."""
+    spans = sorted(hit.highlight_spans)
+    if not spans:
+        return escape(_cut_end(_flat(hit.text), highlight_limit or 2 * context or 200))
+    first, last = spans[0][0], spans[-1][1]
+    before = _cut_start(_flat(hit.text[:first]), context) if context else ""
+    after = _cut_end(_flat(hit.text[last:]), context) if context else ""
+    bold = " ".join(_flat(hit.text[a:b]) for a, b in spans)
+    if highlight_limit is not None:
+        bold = _cut_end(bold, highlight_limit)
+    if not context:
+        before = ELLIPSIS if first > 0 and _flat(hit.text[:first]) else ""
+        after = ELLIPSIS if _flat(hit.text[last:]) else ""
+    pieces = [escape(before), f"<b>{escape(bold)}</b>", escape(after)]
+    return " ".join(piece for piece in pieces if piece)
+
+
+def _period_note(period: tuple[date | None, date | None] | None, lang: Lang) -> str:
+    if not period:
+        return ""
+    since, until = period
+    return f"<i>{escape(text('period', lang, since=_day(since), until=_day(until)))}</i>"
+
+
+def _day(day: date | None) -> str:
+    return "…" if day in (None, date.min, date.max) else day.isoformat()  # type: ignore[union-attr]
+
+
+def answer(
+    question: str,
+    hits: Sequence[Hit],
+    lang: Lang,
+    first_rank: int = 1,
+    period: tuple[date | None, date | None] | None = None,
+) -> str:
+    """One message: the question, then each passage with its citation; never over 4096 characters."""
+    header = f"🔎 <i>{escape(_cut_end(_flat(question), 300))}</i>"
+    note = _period_note(period, lang)
+    for context in CONTEXT_STEPS:
+        message = _compose(header, note, hits, lang, first_rank, context, None)
+        if telegram_length(message) <= MAX_MESSAGE:
+            return message
+    # Even bare highlights are too long: share what is left between them.
+    fixed = telegram_length(_compose(header, note, hits, lang, first_rank, 0, 0))
+    share = max(40, (MAX_MESSAGE - fixed) // max(1, len(hits)) - 20)
+    while True:
+        message = _compose(header, note, hits, lang, first_rank, 0, share)
+        if telegram_length(message) <= MAX_MESSAGE or share <= 10:
+            return message
+        share = int(share * 0.8)
+
+
+def _compose(
+    header: str, note: str, hits: Sequence[Hit], lang: Lang, first_rank: int, context: int, limit: int | None
+) -> str:
+    blocks = [header] + ([note] if note else [])
+    for number, hit in enumerate(hits, start=first_rank):
+        blocks.append(f"<b>[{number}]</b> {passage(hit, context, limit)}\n{citation(hit, lang)}")
+    return "\n\n".join(blocks)
+
+
+def full_text(hit: Hit, number: int, lang: Lang) -> list[str]:
+    """The whole passage, split across messages at paragraph, sentence or word boundaries."""
+    header = f"<b>{escape(text('full_of', lang, n=number))}</b>\n{citation(hit, lang)}\n\n"
+    budget = MAX_MESSAGE - telegram_length(header) - 16
+    pieces = _split(hit.text.strip(), budget)
+    return [(header if i == 0 else "") + escape(piece) for i, piece in enumerate(pieces)]
+
+
+def _split(value: str, budget: int) -> list[str]:
+    """Pieces whose escaped form fits `budget`, cut at the largest boundary that allows it."""
+    pieces: list[str] = []
+    rest = value
+    while telegram_length(escape(rest)) > budget:
+        window = rest
+        while telegram_length(escape(window)) > budget:
+            window = window[: int(len(window) * 0.9)]
+        # A sentence keeps its full stop: cut just after it.
+        cut = next(
+            (at + len(sep) - 1 for sep in ("\n\n", "\n", ". ", " ") if (at := window.rfind(sep)) > len(window) // 3),
+            len(window),
+        )
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def sources(rows: Sequence[tuple[str, str, date | None, str]], lang: Lang) -> list[str]:
+    """The indexed articles, one line each (title, source, date, language), split as needed."""
+    lines = [
+        f"• <b>{escape(_cut_end(title, 200))}</b>\n  <code>{escape(source)}</code> · "
+        f"{day.isoformat() if day else text('date_unknown', lang)} · {escape(language)}"
+        for source, title, day, language in rows
+    ]
+    messages, current = [], text("sources_title", lang, count=len(rows))
+    for line in lines:
+        if telegram_length(current) + telegram_length(line) + 2 > MAX_MESSAGE:
+            messages.append(current)
+            current = line
+        else:
+            current = f"{current}\n\n{line}"
+    messages.append(current)
+    return messages

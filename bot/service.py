@@ -1,0 +1,104 @@
+"""The retrieval core as the bot uses it: one live searcher, swapped whole when the index changes.
+
+Every method here blocks (embedding, FAISS, loading, building): the handlers call them through
+`asyncio.to_thread`, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date
+
+from index.build import BuildReport, build_index
+from index.embedders import Embedder
+from index.models import SearchResult
+from index.search import Searcher
+from index.settings import CoreSettings
+from index.store import IndexUnavailable, load_index, manifest_stamp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    source: str
+    title: str
+    date: date | None
+    lang: str
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    chunks: int
+    model: str
+    built_at: str
+
+
+class RetrievalService:
+    def __init__(self, settings: CoreSettings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._searcher: Searcher | None = None
+        self._stamp: tuple[str, float] | None = None
+        self._swap = threading.Lock()
+        self._answered = 0
+        self._count = threading.Lock()
+
+    def load(self) -> Searcher:
+        """Load the published index now; raises IndexUnavailable with a rebuild hint."""
+        stamp = manifest_stamp(self.settings.index_dir)
+        searcher = Searcher(load_index(self.settings.index_dir, model_id=self.embedder.model_id), self.embedder)
+        with self._swap:
+            self._searcher, self._stamp = searcher, stamp
+        return searcher
+
+    def current(self) -> Searcher:
+        """The live searcher, reloaded first if another process published a new index.
+
+        The check is one stat of the manifest behind the index symlink, so it runs before every answer.
+        """
+        stamp = manifest_stamp(self.settings.index_dir)
+        searcher = self._searcher
+        if searcher is not None and stamp == self._stamp:
+            return searcher
+        try:
+            return self.load()
+        except IndexUnavailable:
+            if searcher is None:
+                raise
+            # A broken or half-removed index on disk must not take the bot down: keep the one in memory.
+            log.warning("the index on disk changed but cannot be loaded; still answering from the previous one")
+            return searcher
+
+    def search(self, question: str, k: int) -> SearchResult:
+        result = self.current().search(question, k=k)
+        with self._count:
+            self._answered += 1
+        return result
+
+    def rebuild(self) -> BuildReport:
+        """Build from the corpus into the index folder; the new index goes live for every chat at once."""
+        report = build_index(
+            self.settings.corpus_dir, self.settings.index_dir, self.embedder, self.settings.max_file_bytes
+        )
+        self.load()
+        return report
+
+    def sources(self) -> list[SourceRow]:
+        return [SourceRow(d.source, d.title, d.date, d.lang) for d in self.current().stored.documents]
+
+    def stats(self) -> IndexStats:
+        stored = self.current().stored
+        return IndexStats(
+            documents=len(stored.documents),
+            chunks=len(stored.chunks),
+            model=str(stored.manifest.get("model_id", "?")),
+            built_at=str(stored.manifest.get("built_at", "?")),
+        )
+
+    @property
+    def questions_answered(self) -> int:
+        return self._answered

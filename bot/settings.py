@@ -1,0 +1,76 @@
+"""Bot settings, read from the environment and `.env` on top of the retrieval settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from index.settings import CoreSettings, SettingsError, describe_validation_error
+
+# "<bot id>:<secret>" as BotFather issues it; checked before any network call so a typo is one line.
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+
+
+class BotSettings(CoreSettings):
+    token: SecretStr = Field(validation_alias="TELEGRAM_BOT_TOKEN")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="ADMIN_IDS")
+    api_url: str = Field("https://api.telegram.org/bot", validation_alias="TELEGRAM_API_URL")
+    passages_per_answer: int = Field(3, ge=1, le=10, validation_alias="PASSAGES_PER_ANSWER")
+    questions_per_minute: int = Field(10, ge=1, validation_alias="QUESTIONS_PER_MINUTE")
+    max_question_chars: int = Field(1000, ge=10, validation_alias="MAX_QUESTION_CHARS")
+    webhook_listen: str = Field("0.0.0.0", validation_alias="WEBHOOK_LISTEN")
+    webhook_port: int = Field(8443, ge=1, le=65535, validation_alias="WEBHOOK_PORT")
+    webhook_url: str | None = Field(None, validation_alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET_TOKEN")
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            # The value itself stays out of the message: it may be a real token with a typo.
+            raise ValueError("not a bot token (expected the form 123456789:AA... that BotFather gives)")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(re.fullmatch(r"-?\d+", part) for part in parts):
+                raise ValueError("expected comma-separated numeric Telegram user ids, e.g. 12345,67890")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://", value):
+            raise ValueError("expected an http(s) URL such as https://api.telegram.org/bot")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's own rule for secret_token: 1-256 characters, A-Z a-z 0-9 _ -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("use 1-256 characters among A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_url_is_https(self) -> BotSettings:
+        if self.webhook_url is not None and not self.webhook_url.startswith("https://"):
+            raise ValueError("WEBHOOK_URL must be the public https:// address Telegram will call")
+        return self
+
+
+def load_bot_settings() -> BotSettings:
+    try:
+        return BotSettings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        message = describe_validation_error(error)
+        if any(item["type"] == "missing" and item["loc"] == ("TELEGRAM_BOT_TOKEN",) for item in error.errors()):
+            message = "TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and put its token in .env"
+        raise SettingsError(message) from None

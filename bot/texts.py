@@ -1,0 +1,144 @@
+"""What the bot says, in English and French, and how it picks the language of a reply."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from index.language import detect_language_confident
+
+Lang = Literal["en", "fr"]
+
+TEXTS: dict[str, dict[Lang, str]] = {
+    "start": {
+        "en": "Hello! I answer questions about a collection of news articles and cite the passages I found, "
+        "with their source and date.\n\nAsk me anything, for example: <i>What did Kazakhstan say about Qatar?</i>\n"
+        "/help explains how to ask in groups; /sources lists the articles.",
+        "fr": "Bonjour ! Je réponds aux questions sur un ensemble d’articles de presse en citant les passages "
+        "trouvés, avec leur source et leur date.\n\nPosez votre question, par exemple : <i>Qu’a dit le Kazakhstan "
+        "sur le Qatar ?</i>\n/help explique comment me poser une question dans un groupe ; /sources liste les "
+        "articles.",
+    },
+    "help": {
+        "en": "<b>How to ask</b>\n• In a private chat: just write your question, in English or French.\n"
+        "• In a group: <code>/ask your question</code>, mention me (<code>@{bot} your question</code>), or "
+        "reply to one of my messages.\n\nEach answer shows the best passages with the sentences that answer "
+        "in bold, then title · source · date. <b>More</b> shows further passages, <b>Full text</b> the whole "
+        "passage. Name a month or year (<i>in March 2026</i>) to keep to that period, or ask for the "
+        "<i>latest</i>.\n\n<b>What I know</b>: {documents} articles ({languages}); /sources lists them.\n"
+        "Admins: /reindex rebuilds the index, /stats shows figures.",
+        "fr": "<b>Comment poser une question</b>\n• En privé : écrivez simplement votre question, en français ou "
+        "en anglais.\n• Dans un groupe : <code>/ask votre question</code>, mentionnez-moi (<code>@{bot} votre "
+        "question</code>) ou répondez à l’un de mes messages.\n\nChaque réponse montre les meilleurs passages, "
+        "les phrases qui répondent en gras, puis titre · source · date. <b>Suite</b> montre d’autres passages, "
+        "<b>Texte intégral</b> le passage entier. Nommez un mois ou une année (<i>en avril 2025</i>) pour vous "
+        "y limiter, ou demandez la <i>dernière</i> déclaration.\n\n<b>Ce que je connais</b> : {documents} "
+        "articles ({languages}) ; /sources les liste.\nAdmins : /reindex reconstruit l’index, /stats donne "
+        "les chiffres.",
+    },
+    "sources_title": {"en": "<b>Indexed articles</b> ({count})", "fr": "<b>Articles indexés</b> ({count})"},
+    "date_unknown": {"en": "date unknown", "fr": "date inconnue"},
+    "link": {"en": "link", "fr": "lien"},
+    "period": {
+        "en": "Articles dated {since} to {until} first, then undated ones.",
+        "fr": "D’abord les articles datés du {since} au {until}, puis ceux sans date.",
+    },
+    "nothing": {
+        "en": "I found nothing in the indexed articles that answers this. /sources lists what they cover.",
+        "fr": "Je n’ai rien trouvé dans les articles indexés qui réponde à cette question. /sources liste ce "
+        "qu’ils couvrent.",
+    },
+    "more": {"en": "More ▸", "fr": "Suite ▸"},
+    "full": {"en": "Full text {n}", "fr": "Texte intégral {n}"},
+    "no_more": {"en": "No more passages for this question.", "fr": "Plus d’autres passages pour cette question."},
+    "expired": {
+        "en": "This answer has expired; please ask again.",
+        "fr": "Cette réponse a expiré ; posez à nouveau la question.",
+    },
+    "bad_button": {"en": "Unknown button.", "fr": "Bouton inconnu."},
+    "full_of": {"en": "Full text of passage {n}", "fr": "Texte intégral du passage {n}"},
+    "usage": {
+        "en": "Usage: <code>/ask your question</code>",
+        "fr": "Utilisation : <code>/ask votre question</code>",
+    },
+    "too_long": {
+        "en": "Your question is {length} characters long; please shorten it to {limit} characters at most.",
+        "fr": "Votre question fait {length} caractères ; raccourcissez-la à {limit} caractères au plus.",
+    },
+    "rate_limited": {
+        "en": "You have asked {limit} questions in the last minute; please wait a moment before the next one.",
+        "fr": "Vous avez posé {limit} questions en une minute ; attendez un instant avant la suivante.",
+    },
+    "not_text": {
+        "en": "I only read text. Send me your question as a message.",
+        "fr": "Je ne lis que le texte. Envoyez-moi votre question sous forme de message.",
+    },
+    "admins_only": {
+        "en": "Sorry, only the bot's admins can do that.",
+        "fr": "Désolé, seuls les administrateurs du bot peuvent faire cela.",
+    },
+    "rebuilding": {
+        "en": "Rebuilding the index… I keep answering from the current one meanwhile.",
+        "fr": "Reconstruction de l’index… Je continue de répondre avec l’index actuel en attendant.",
+    },
+    "already_rebuilding": {
+        "en": "A rebuild is already running; its summary will follow.",
+        "fr": "Une reconstruction est déjà en cours ; son résumé suivra.",
+    },
+    "rebuilt": {
+        "en": "Index rebuilt: {documents} documents, {chunks} chunks in {seconds:.1f} s "
+        "({embedded} texts embedded, {reused} reused).",
+        "fr": "Index reconstruit : {documents} documents, {chunks} passages en {seconds:.1f} s "
+        "({embedded} textes encodés, {reused} réutilisés).",
+    },
+    "skipped": {"en": "Skipped {source}: {reason}", "fr": "Ignoré {source} : {reason}"},
+    "skipped_more": {"en": "… and {count} more skipped files.", "fr": "… et {count} autres fichiers ignorés."},
+    "rebuild_failed": {
+        "en": "The rebuild failed; the previous index stays in use. Reason: {reason}",
+        "fr": "La reconstruction a échoué ; l’index précédent reste en service. Raison : {reason}",
+    },
+    "stats": {
+        "en": "<b>Index</b>: {documents} documents, {chunks} chunks\n<b>Model</b>: {model}\n"
+        "<b>Built</b>: {built}\n<b>Questions answered since start</b>: {answered}",
+        "fr": "<b>Index</b> : {documents} documents, {chunks} passages\n<b>Modèle</b> : {model}\n"
+        "<b>Construit</b> : {built}\n<b>Questions traitées depuis le démarrage</b> : {answered}",
+    },
+    "unavailable": {
+        "en": "The index is not available right now; an admin can rebuild it with /reindex.",
+        "fr": "L’index n’est pas disponible pour le moment ; un administrateur peut le reconstruire avec /reindex.",
+    },
+    "error": {
+        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "fr": "Désolé, un problème est survenu de mon côté. Réessayez dans un instant.",
+    },
+}
+
+COMMANDS: dict[Lang, list[tuple[str, str]]] = {
+    "en": [
+        ("ask", "Ask a question about the articles"),
+        ("sources", "List the indexed articles"),
+        ("help", "How to ask, also in groups"),
+        ("start", "What this bot does"),
+    ],
+    "fr": [
+        ("ask", "Poser une question sur les articles"),
+        ("sources", "Lister les articles indexés"),
+        ("help", "Comment poser une question, aussi en groupe"),
+        ("start", "Ce que fait ce bot"),
+    ],
+}
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    template = TEXTS[key][lang]
+    return template.format(**values) if values else template
+
+
+def pick_language(question: str | None, language_code: str | None) -> Lang:
+    """The question's own language when it is clear, else the user's Telegram language, else English."""
+    if question:
+        detected = detect_language_confident(question)
+        if detected in ("en", "fr"):
+            return detected  # type: ignore[return-value]
+    if language_code and language_code.lower().startswith("fr"):
+        return "fr"
+    return "en"
