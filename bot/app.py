@@ -6,7 +6,7 @@ import logging
 from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -42,9 +42,21 @@ class TokenRedactingFormatter(logging.Formatter):
         return super().format(record).replace(self._token, "<token>")
 
 
+class ExpectedNetworkErrors(logging.Filter):
+    """An unreachable API or a rejected token is an operating condition, not a bug: one line, no traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, NetworkError | InvalidToken):
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
 def configure_logging(token: str, level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(TokenRedactingFormatter(token, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ExpectedNetworkErrors())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

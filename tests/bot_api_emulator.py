@@ -148,6 +148,7 @@ class BotApiEmulator:
         self.failing: dict[str, tuple[int, str]] = {}  # method -> (status, description), to test failures
         self.messages: dict[tuple[int, int], dict] = {}
         self.update_times: dict[int, float] = {}  # update id -> when it was made available
+        self.webhook: dict | None = None
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -223,6 +224,13 @@ class BotApiEmulator:
         return self.bot
 
     def _api_deletewebhook(self, params: dict) -> bool:
+        self.webhook = None
+        return True
+
+    def _api_setwebhook(self, params: dict) -> bool:
+        if not str(params.get("url", "")).startswith("https://"):
+            raise BadRequest("Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook = {"url": params["url"], "secret_token": params.get("secret_token")}
         return True
 
     def _api_setmycommands(self, params: dict) -> bool:

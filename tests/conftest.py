@@ -113,7 +113,7 @@ async def running_bot(settings, embedder) -> AsyncIterator:
     await application.initialize()
     await application.post_init(application)  # run_polling calls it; a manual start must too
     await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=5)
+    await application.updater.start_polling(poll_interval=0, timeout=1)
     try:
         yield application
     finally:

@@ -1,0 +1,82 @@
+"""Answer HTML: escaped, well nested, never over Telegram's 4096 characters; and the emulator's checks."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot import render
+from bot.answers import parse_button
+from bot.texts import pick_language
+from index.models import Hit
+from tests.bot_api_emulator import BadRequest, parse_html, telegram_length
+
+
+def hit(text: str, spans: tuple[tuple[int, int], ...] = (), **fields: object) -> Hit:
+    values = {
+        "rank": 1,
+        "score": 1.0,
+        "source": "a&b<c>.txt",
+        "title": "Title <with> & marks",
+        "date": None,
+        "url": None,
+        "lang": "en",
+        "text": text,
+        "highlight": "",
+        "doc_id": "d",
+        "start": 0,
+        "end": len(text),
+        "highlight_spans": spans,
+    }
+    values.update(fields)
+    return Hit(**values)  # type: ignore[arg-type]
+
+
+def test_the_emulator_rejects_what_telegram_rejects():
+    assert parse_html("<b>a &amp; b</b> <i>c</i>") == "a & b c"
+    for bad in ("<b>open", "a < b", "a & b", "<script>x</script>", "<b><i>x</b></i>", "<a>no href</a>"):
+        with pytest.raises(BadRequest):
+            parse_html(bad)
+
+
+def test_answer_escapes_corpus_text_and_keeps_tags_well_formed():
+    text = "Before <b>&</b> text. The tariff rose to 5 & 6 <tenge>. After & more."
+    start = text.index("The tariff")
+    answer = render.answer("Why <b>?", [hit(text, ((start, text.index(">.") + 2),))], "en")
+    visible = parse_html(answer)  # raises on any malformed markup
+    assert "The tariff rose to 5 & 6 <tenge>." in visible
+    assert "<b>The tariff rose to 5 &amp; 6 &lt;tenge&gt;.</b>" in answer
+    assert "Why <b>?" in visible and "a&b<c>.txt" in visible and "date unknown" in visible
+
+
+def test_answer_never_exceeds_4096_characters():
+    sentence = "Kazakhstan & Qatar <agree> on a “long” statement with émojis 🔎. "
+    long_text = sentence * 400
+    spans = ((0, len(sentence) * 150),)  # a huge highlight
+    hits = [hit(long_text, spans, url="https://example.org/a?b=1&c=2") for _ in range(5)]
+    answer = render.answer("q" * 900, hits, "fr", period=(date(2026, 3, 1), date(2026, 3, 31)))
+    assert telegram_length(answer) <= 4096
+    visible = parse_html(answer)
+    assert visible.count("date inconnue") == 5 and 'href="https://example.org/a?b=1&amp;c=2"' in answer
+
+
+def test_full_text_is_split_at_boundaries_without_losing_text():
+    paragraphs = [f"Paragraph {n}: " + "Astana & Doha <talk> again. " * 40 for n in range(12)]
+    text = "\n\n".join(paragraphs)
+    parts = render.full_text(hit(text), 2, "en")
+    assert len(parts) > 1
+    assert all(telegram_length(part) <= 4096 for part in parts)
+    visible = [parse_html(part) for part in parts]
+    assert visible[0].startswith("Full text of passage 2")
+    joined = " ".join(v for v in visible)
+    assert joined.split().count("Paragraph") == 12 and " ".join(text.split()) in " ".join(joined.split())
+
+
+def test_buttons_and_languages():
+    assert parse_button("more:abcdEF_-:3").number == 3  # type: ignore[union-attr]
+    for forged in ("more:short:1", "delete:abcdEF_-:1", "more:abcdEF_-:-1", "more:abcdEF_-:1:2", None, ""):
+        assert parse_button(forged) is None
+    assert pick_language("Quelle est la position du Kazakhstan sur le Maroc ?", "en") == "fr"
+    assert pick_language("What did Kazakhstan say about Qatar?", "fr") == "en"
+    assert pick_language("OCS", "fr-FR") == "fr" and pick_language(None, None) == "en"

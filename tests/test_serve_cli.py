@@ -1,0 +1,159 @@
+"""`citebot serve` as a user runs it: its own process, settings from the environment, the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, TOKEN
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ADMIN_", "WEBHOOK_"))}
+    env.update(values)
+    return env
+
+
+def _serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "citebot.cli", "serve", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_serve_refuses_missing_or_malformed_settings(tmp_path: Path):
+    missing = _serve(_env(), "--help")
+    assert missing.returncode == 0 and "--webhook" in missing.stdout
+    for env, expected in (
+        (_env(), "TELEGRAM_BOT_TOKEN is not set"),
+        (_env(TELEGRAM_BOT_TOKEN="12345:short-secret-typo"), "not a bot token"),
+        (_env(TELEGRAM_BOT_TOKEN=TOKEN, ADMIN_IDS="12,abc"), "ADMIN_IDS"),
+        (_env(TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_URL="http://example.org/hook"), "https://"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "citebot.cli", "serve"],
+            cwd=tmp_path,
+            env=env | {"PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], result.stderr
+        assert "short-secret-typo" not in result.stderr and TOKEN not in result.stderr
+    webhook = subprocess.run(
+        [sys.executable, "-m", "citebot.cli", "serve", "--webhook"],
+        cwd=tmp_path,
+        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert webhook.returncode == 1 and "WEBHOOK_URL" in webhook.stderr
+
+
+async def test_serve_answers_through_the_emulator_and_keeps_the_token_out_of_logs(emulator, seed_index):
+    env = _env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=emulator.base_url, INDEX_DIR=str(seed_index))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "citebot.cli",
+        "serve",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emulator.wait_for(lambda c: c.method == "deleteWebhook", timeout=120)
+        emulator.send_text(5, emulator.user(5), "What did Kazakhstan say about Qatar?")
+        reply = await emulator.reply_to(5, timeout=60)
+        assert "001_c0a4decbc27cb472.txt" in reply.params["text"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    log = stderr.decode()
+    assert process.returncode == 0, log
+    assert "Application started" in log and TOKEN not in log and TOKEN.split(":")[1] not in log
+
+
+async def test_serve_with_a_token_the_api_rejects(emulator, seed_index):
+    wrong = TOKEN[:-4] + "XXXX"
+    env = _env(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_URL=emulator.base_url, INDEX_DIR=str(seed_index))
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "citebot.cli", "serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: the Bot API rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
+    )
+    assert wrong.split(":")[1] not in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_serve_with_a_webhook(emulator, seed_index):
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _env(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=emulator.base_url,
+        INDEX_DIR=str(seed_index),
+        WEBHOOK_URL="https://bot.example.org/telegram-hook",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+        WEBHOOK_SECRET_TOKEN="s3cret-token",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "citebot.cli",
+        "serve",
+        "--webhook",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        registered = await emulator.wait_for(lambda c: c.method == "setWebhook", timeout=120)
+        assert registered.params["url"] == "https://bot.example.org/telegram-hook"
+        assert registered.params["secret_token"] == "s3cret-token"
+        update = {"update_id": 1, "message": emulator.message(6, emulator.user(6), text="Sahara marocain")}
+        hook = f"http://127.0.0.1:{port}/telegram-hook"
+        async with aiohttp.ClientSession() as session:
+            for _ in range(50):  # the server starts listening just after setWebhook
+                try:
+                    async with session.post(hook, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "no"}) as r:
+                        assert r.status == 403
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            async with session.post(hook, json=update, headers=headers) as response:
+                assert response.status == 200
+        reply = await emulator.reply_to(6, timeout=60)
+        assert "002_afc2c321953de182.txt" in reply.params["text"]
+        assert len(emulator.sent(6)) == 1, "the update with the wrong secret was refused"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
