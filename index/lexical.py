@@ -21,6 +21,7 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`":
 # l'intégrité, d'Astana, qu'il, jusqu'à...: the elided article carries no meaning of its own.
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_COMPOUND = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
 
 @lru_cache(maxsize=65536)
@@ -38,6 +39,11 @@ def _stopwords() -> frozenset[str]:
 @lru_cache(maxsize=2)
 def _stemmer(lang: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+
+
+def surface_words(text: str) -> list[str]:
+    """Word forms as typed (case kept, hyphenated compounds whole), elided articles removed."""
+    return _COMPOUND.findall(_ELISION.sub("", text.translate(_APOSTROPHES)))
 
 
 def words(text: str) -> list[str]:

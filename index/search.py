@@ -15,7 +15,7 @@ from stop_words import get_stop_words
 from index.dates import Period, asks_for_latest, parse_period
 from index.embedders import Embedder
 from index.language import detect_language_confident
-from index.lexical import fold_accents, query_terms, terms, words
+from index.lexical import fold_accents, query_terms, surface_words, terms, words
 from index.models import Chunk, Hit, SearchResult
 from index.store import StoredIndex
 
@@ -59,8 +59,8 @@ class Signals:
 class Abstention:
     """When to answer "nothing relevant", calibrated on the dev set with the default model.
 
-    On the dev set the combined score of the `none` questions tops out at 0.912, the answerable ones
-    start at 0.953; the threshold sits between. Models without a sparse head have no calibration
+    On the dev set the combined score of the `none` questions tops out at 0.918, the answerable ones
+    start at 0.948; the threshold sits between. Models without a sparse head have no calibration
     for their cosine scale, so only lexical coverage decides for them.
     """
 
@@ -174,7 +174,7 @@ class Searcher:
             terms=query_terms(text),
             content_words=_content_words(text),
             lift=lift,
-            sparse=self.embedder.sparse_vectors([text]) if use_sparse else None,
+            sparse=self.embedder.sparse_vectors([_concept_text(text)]) if use_sparse else None,
         )
 
     def _per_chunk_max(self, sentence_scores: np.ndarray) -> np.ndarray:
@@ -348,6 +348,17 @@ _REPORTING_VERBS = frozenset(
     {"dit", "dire", "declare", "declarer", "declaree", "affirme", "affirmer", "annonce", "annoncer"}
     | {"said", "says", "stated", "declared", "announced"}
 )
+
+
+def _concept_text(text: str) -> str:
+    """The question's content words as typed, for the latent-term head.
+
+    That head max-pools per-token codes, so question words cost time (a forward pass is linear in
+    tokens) and add no concept; case is kept, the tokenizer reads "Qatar" and "qatar" differently.
+    Dev set against the whole question: cross MRR@10 0.917 vs 0.875, 4 ms less per question.
+    """
+    kept = [w for w in surface_words(text) if fold_accents(w.lower()) not in _question_stopwords()]
+    return " ".join(kept) or text
 
 
 def _content_words(text: str) -> list[str]:
