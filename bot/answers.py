@@ -34,7 +34,8 @@ class Button:
 class AnswerCache:
     """Recent answers by key; old ones expire, so a button may outlive its answer (and says so)."""
 
-    def __init__(self, size: int = 5000, seconds: float = 24 * 3600) -> None:
+    # Each answer holds its passages (a few kB each): 2,000 answers stay within tens of MB.
+    def __init__(self, size: int = 2000, seconds: float = 24 * 3600) -> None:
         self._answers: TTLCache[str, Answer] = TTLCache(maxsize=size, ttl=seconds)
 
     def put(self, answer: Answer) -> str:

@@ -136,7 +136,8 @@ def text(key: str, lang: Lang, **values: object) -> str:
 def pick_language(question: str | None, language_code: str | None) -> Lang:
     """The question's own language when it is clear, else the user's Telegram language, else English."""
     if question:
-        detected = detect_language_confident(question)
+        # The opening is enough to tell French from English, and bounds the work for long texts.
+        detected = detect_language_confident(question[:500])
         if detected in ("en", "fr"):
             return detected  # type: ignore[return-value]
     if language_code and language_code.lower().startswith("fr"):

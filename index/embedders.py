@@ -99,8 +99,13 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
+        if model.startswith(("/", "./", "../", "~")) and not Path(model).expanduser().is_dir():
+            raise EmbedderError(f"EMBEDDING_MODEL {model!r} is not a folder; give a model folder or a Hugging Face id")
+        # Its revision lookup warns about every local path or cached id before our own message.
+        logging.getLogger("sentence_transformers.util.file_io").setLevel(logging.ERROR)
+        location = str(Path(model).expanduser()) if model.startswith("~") else model
         try:
-            self._model = SentenceTransformer(model, device="cpu")
+            self._model = SentenceTransformer(location, device="cpu")
         except Exception as error:  # sentence-transformers raises many kinds for a bad id or path
             raise EmbedderError(
                 f"cannot load embedding model {model!r} ({type(error).__name__}); set EMBEDDING_MODEL to a "

@@ -106,4 +106,4 @@ def test_user_errors_are_one_line_without_traceback(workdir: Path, tmp_path: Pat
         run = citebot(*args, cwd=workdir, env=env)
         assert run.returncode != 0, args
         assert "Traceback" not in run.stderr, run.stderr
-        assert run.stderr.startswith("error: "), (args, run.stderr)
+        assert run.stderr.startswith("error: ") and len(run.stderr.strip().splitlines()) == 1, (args, run.stderr)
