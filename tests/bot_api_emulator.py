@@ -146,6 +146,7 @@ class BotApiEmulator:
         }
         self.calls: list[Call] = []
         self.failing: dict[str, tuple[int, str]] = {}  # method -> (status, description), to test failures
+        self.flood: dict[str, int] = {}  # method -> how many next calls get 429 Too Many Requests
         self.messages: dict[tuple[int, int], dict] = {}
         self.update_times: dict[int, float] = {}  # update id -> when it was made available
         self.webhook: dict | None = None
@@ -189,6 +190,18 @@ class BotApiEmulator:
                 status, description = self.failing[method]
                 call.ok = False
                 return web.json_response({"ok": False, "error_code": status, "description": description}, status=status)
+            if self.flood.get(method):
+                self.flood[method] -= 1
+                call.ok = False
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status=429,
+                )
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
                 call.ok = False

@@ -198,6 +198,15 @@ async def test_setmycommands_failure_does_not_stop_the_bot(emulator, seed_index,
         assert "<b>[1]</b>" in (await emulator.reply_to(19)).params["text"]
 
 
+async def test_flood_limit_answer_is_retried_by_the_rate_limiter(bot, emulator):
+    emulator.flood["sendMessage"] = 1
+    emulator.send_text(28, emulator.user(28), QATAR)
+    reply = await emulator.wait_for(lambda c: c.method == "sendMessage" and c.ok, timeout=30)
+    refused = [c for c in emulator.sent(28) if not c.ok]
+    assert len(refused) == 1 and reply.at - refused[0].at >= 1.0, "retried after Telegram's retry_after"
+    assert "001_c0a4decbc27cb472.txt" in reply.params["text"]
+
+
 async def test_commands_menu_start_help_sources(bot, emulator):
     menus = emulator.sent(method="setMyCommands")
     assert {c.params.get("language_code") for c in menus} == {None, "fr"}

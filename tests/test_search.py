@@ -34,6 +34,14 @@ def test_period_keeps_dated_documents_of_that_month_then_undated(searcher):
     assert all(d is None for d in dates[dates.index(None) :])
 
 
+def test_a_period_without_a_topic_shows_its_newest_first(searcher):
+    # Both March 2026 articles speak of the Gulf; the question names no topic that tells them apart.
+    for question in ("What did Kazakhstan say in March 2026?", "Qu'a dit le Kazakhstan en mars 2026 ?"):
+        dated = [h.date for h in searcher.search(question, k=5).hits if h.date]
+        assert dated == sorted(dated, reverse=True) and dated[0] == date(2026, 3, 2), question
+    assert parse_period("in March 2026").phrase == "March 2026" and parse_period("en 2024").phrase == "2024"
+
+
 def test_explicit_since_until(searcher):
     result = searcher.search("Kazakhstan Gulf", k=5, since=date(2026, 3, 2), until=date(2026, 3, 31))
     assert result.hits[0].source == "001_c0a4decbc27cb472.txt"
