@@ -33,5 +33,7 @@ def test_build_and_search_with_a_local_model(minilm, corpus: Path, tmp_path: Pat
 
 
 def test_unknown_model_is_a_clear_error():
-    with pytest.raises(EmbedderError, match="cannot load embedding model"):
+    with pytest.raises(EmbedderError, match="is not a folder"):
         SentenceTransformerEmbedder("/nonexistent/model-folder")
+    with pytest.raises(EmbedderError, match="cannot load embedding model"):
+        SentenceTransformerEmbedder("nobody-here/no-such-model")
