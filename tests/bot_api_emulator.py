@@ -146,7 +146,8 @@ class BotApiEmulator:
         }
         self.calls: list[Call] = []
         self.failing: dict[str, tuple[int, str]] = {}  # method -> (status, description), to test failures
-        self.flood: dict[str, int] = {}  # method -> how many next calls get 429 Too Many Requests
+        # method -> failures for its next calls, e.g. [(429, "Too Many Requests: retry after 1")]
+        self.fail_next: dict[str, list[tuple[int, str]]] = {}
         self.messages: dict[tuple[int, int], dict] = {}
         self.update_times: dict[int, float] = {}  # update id -> when it was made available
         self.webhook: dict | None = None
@@ -186,22 +187,16 @@ class BotApiEmulator:
         params = await self._params(request)
         call = Call(method, params)
         try:
-            if method in self.failing:
-                status, description = self.failing[method]
+            failure = self.failing.get(method) or (
+                self.fail_next[method].pop(0) if self.fail_next.get(method) else None
+            )
+            if failure is not None:
+                status, description = failure
                 call.ok = False
-                return web.json_response({"ok": False, "error_code": status, "description": description}, status=status)
-            if self.flood.get(method):
-                self.flood[method] -= 1
-                call.ok = False
-                return web.json_response(
-                    {
-                        "ok": False,
-                        "error_code": 429,
-                        "description": "Too Many Requests: retry after 1",
-                        "parameters": {"retry_after": 1},
-                    },
-                    status=429,
-                )
+                body: dict = {"ok": False, "error_code": status, "description": description}
+                if status == 429:
+                    body["parameters"] = {"retry_after": 1}
+                return web.json_response(body, status=status)
             handler = getattr(self, f"_api_{method.lower()}", None)
             if handler is None:
                 call.ok = False

@@ -199,12 +199,21 @@ async def test_setmycommands_failure_does_not_stop_the_bot(emulator, seed_index,
 
 
 async def test_flood_limit_answer_is_retried_by_the_rate_limiter(bot, emulator):
-    emulator.flood["sendMessage"] = 1
+    emulator.fail_next["sendMessage"] = [(429, "Too Many Requests: retry after 1")]
     emulator.send_text(28, emulator.user(28), QATAR)
     reply = await emulator.wait_for(lambda c: c.method == "sendMessage" and c.ok, timeout=30)
     refused = [c for c in emulator.sent(28) if not c.ok]
     assert len(refused) == 1 and reply.at - refused[0].at >= 1.0, "retried after Telegram's retry_after"
     assert "001_c0a4decbc27cb472.txt" in reply.params["text"]
+
+
+async def test_a_failing_handler_is_logged_and_the_user_gets_an_apology(bot, emulator, caplog):
+    # Telegram refuses the answer itself (as it would a message to a chat the bot was removed from).
+    emulator.fail_next["sendMessage"] = [(400, "Bad Request: chat not found")]
+    emulator.send_text(29, emulator.user(29, language_code="fr"), "Quelle est la position du Kazakhstan sur le Maroc ?")
+    apology = await emulator.wait_for(lambda c: c.method == "sendMessage" and c.ok)
+    assert apology.params["text"] == "Désolé, un problème est survenu de mon côté. Réessayez dans un instant."
+    assert any("error while handling an update" in r.message and r.exc_info for r in caplog.records)
 
 
 async def test_commands_menu_start_help_sources(bot, emulator):
