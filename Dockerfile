@@ -1,10 +1,12 @@
-FROM python:3.11-slim
+# BASE_IMAGE: any Python 3.11 image with pip on PATH (a mirror's copy of python:3.11-slim, say).
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1
 # CPU torch, pinned, before the project: otherwise pip pulls a CUDA build of several GB.
-# Pass the CPU wheel index of your mirror with --build-arg TORCH_INDEX_URL=...
-ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-RUN pip install torch==2.13.0 --index-url "$TORCH_INDEX_URL"
+# Behind a mirror: --build-arg TORCH_PIP_ARGS="--index-url https://mirror.example/whl/cpu"
+ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+RUN pip install torch==2.13.0 ${TORCH_PIP_ARGS}
 COPY pyproject.toml README.md ./
 COPY index ./index
 COPY citebot ./citebot
