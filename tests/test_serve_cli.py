@@ -84,6 +84,7 @@ async def test_serve_answers_through_the_emulator_and_keeps_the_token_out_of_log
     log = stderr.decode()
     assert process.returncode == 0, log
     assert "Application started" in log and TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert " ERROR " not in log, log
 
 
 async def test_serve_with_a_token_the_api_rejects(emulator, seed_index):
