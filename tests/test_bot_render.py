@@ -11,6 +11,7 @@ from bot.answers import parse_button
 from bot.texts import pick_language
 from index.models import Hit
 from tests.bot_api_emulator import BadRequest, parse_html, telegram_length
+from tests.conftest import TOKEN
 
 
 def hit(text: str, spans: tuple[tuple[int, int], ...] = (), **fields: object) -> Hit:
@@ -80,3 +81,24 @@ def test_buttons_and_languages():
     assert pick_language("Quelle est la position du Kazakhstan sur le Maroc ?", "en") == "fr"
     assert pick_language("What did Kazakhstan say about Qatar?", "fr") == "en"
     assert pick_language("OCS", "fr-FR") == "fr" and pick_language(None, None) == "en"
+
+
+async def test_the_emulator_answers_like_the_bot_api_over_http(emulator):
+    import aiohttp
+
+    url = f"{emulator.base_url}{TOKEN}"
+    async with aiohttp.ClientSession() as session:
+        for text, parse_mode, status, description in (
+            ("x" * 4097, "", 400, "message is too long"),
+            ("<b>x</b>" + "y" * 4096, "HTML", 400, "message is too long"),
+            ("<b>x</b>" + "y" * 4095, "HTML", 200, None),
+            ("<b>unclosed", "HTML", 400, "can't parse entities"),
+            ("   ", "", 400, "message text is empty"),
+        ):
+            async with session.post(
+                f"{url}/sendMessage", data={"chat_id": 1, "text": text, "parse_mode": parse_mode}
+            ) as r:
+                body = await r.json()
+                assert r.status == status and (description is None or description in body["description"]), body
+        async with session.post(f"{emulator.base_url}wrong:token/getMe") as r:
+            assert r.status == 401
