@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 # Retries after a RetryAfter from Telegram, done by python-telegram-bot's rate limiter.
 FLOOD_RETRIES = 3
-UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
+# Only what citebot answers; edits and channel posts would only be ignored (the handlers do, if sent).
+UPDATES = ["message", "callback_query"]
 
 
 class TokenRedactingFormatter(logging.Formatter):
