@@ -102,8 +102,8 @@ class _Query:
 @lru_cache(maxsize=1)
 def _single_threaded_blas() -> None:
     # One question's matrix-vector products are too small to gain from threads, and OpenBLAS's idle
-    # threads spin on the cores the embedder's OpenMP threads need: on 2,000 articles, p50 went from
-    # 61 ms to 26 ms with BLAS on one thread. Process-wide, hence done once.
+    # threads spin on the cores the embedder's OpenMP threads need: on 2,000 articles, query p50 fell
+    # from 57 to 36 ms in bench/retrieval.py with BLAS on one thread. Process-wide, hence done once.
     threadpool_limits(limits=1, user_api="blas")
 
 
