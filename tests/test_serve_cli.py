@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.conftest import ROOT, TOKEN
@@ -18,15 +20,39 @@ def _env(**values: str) -> dict[str, str]:
     return env
 
 
-def _serve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+def _serve(env: dict[str, str], *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`citebot serve` run to its end (settings errors end it at once)."""
     return subprocess.run(
         [sys.executable, "-m", "citebot.cli", "serve", *args],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@asynccontextmanager
+async def _serving(env: dict[str, str], *args: str) -> AsyncIterator[dict]:
+    """`citebot serve` running for the block, stopped with Ctrl-C; yields its exit code and log after."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "citebot.cli",
+        "serve",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    ended: dict = {}
+    try:
+        yield ended
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+        ended.update(returncode=process.returncode, log=stderr.decode())
 
 
 def test_serve_refuses_missing_or_malformed_settings(tmp_path: Path):
@@ -38,51 +64,24 @@ def test_serve_refuses_missing_or_malformed_settings(tmp_path: Path):
         (_env(TELEGRAM_BOT_TOKEN=TOKEN, ADMIN_IDS="12,abc"), "ADMIN_IDS"),
         (_env(TELEGRAM_BOT_TOKEN=TOKEN, WEBHOOK_URL="http://example.org/hook"), "https://"),
     ):
-        result = subprocess.run(
-            [sys.executable, "-m", "citebot.cli", "serve"],
-            cwd=tmp_path,
-            env=env | {"PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = _serve(env | {"PYTHONPATH": str(ROOT)}, cwd=tmp_path)
         assert result.returncode == 1, result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], result.stderr
         assert "short-secret-typo" not in result.stderr and TOKEN not in result.stderr
-    webhook = subprocess.run(
-        [sys.executable, "-m", "citebot.cli", "serve", "--webhook"],
-        cwd=tmp_path,
-        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, PYTHONPATH=str(ROOT)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    webhook = _serve(_env(TELEGRAM_BOT_TOKEN=TOKEN, PYTHONPATH=str(ROOT)), "--webhook", cwd=tmp_path)
     assert webhook.returncode == 1 and "WEBHOOK_URL" in webhook.stderr
 
 
 async def test_serve_answers_through_the_emulator_and_keeps_the_token_out_of_logs(emulator, seed_index):
     env = _env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=emulator.base_url, INDEX_DIR=str(seed_index))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "citebot.cli",
-        "serve",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with _serving(env) as ended:
         await emulator.wait_for(lambda c: c.method == "deleteWebhook", timeout=120)
         emulator.send_text(5, emulator.user(5), "What did Kazakhstan say about Qatar?")
         reply = await emulator.reply_to(5, timeout=60)
         assert "001_c0a4decbc27cb472.txt" in reply.params["text"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    log = stderr.decode()
-    assert process.returncode == 0, log
+    log = ended["log"]
+    assert ended["returncode"] == 0, log
     assert "Application started" in log and TOKEN not in log and TOKEN.split(":")[1] not in log
     assert " ERROR " not in log, log
 
@@ -90,15 +89,7 @@ async def test_serve_answers_through_the_emulator_and_keeps_the_token_out_of_log
 async def test_serve_with_a_token_the_api_rejects(emulator, seed_index):
     wrong = TOKEN[:-4] + "XXXX"
     env = _env(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_URL=emulator.base_url, INDEX_DIR=str(seed_index))
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "citebot.cli", "serve"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = await asyncio.to_thread(_serve, env)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: the Bot API rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
@@ -123,18 +114,7 @@ async def test_serve_with_a_webhook(emulator, seed_index):
         WEBHOOK_PORT=str(port),
         WEBHOOK_SECRET_TOKEN="s3cret-token",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "citebot.cli",
-        "serve",
-        "--webhook",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with _serving(env, "--webhook") as ended:
         registered = await emulator.wait_for(lambda c: c.method == "setWebhook", timeout=120)
         assert registered.params["url"] == "https://bot.example.org/telegram-hook"
         assert registered.params["secret_token"] == "s3cret-token"
@@ -154,7 +134,4 @@ async def test_serve_with_a_webhook(emulator, seed_index):
         reply = await emulator.reply_to(6, timeout=60)
         assert "002_afc2c321953de182.txt" in reply.params["text"]
         assert len(emulator.sent(6)) == 1, "the update with the wrong secret was refused"
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, stderr.decode()
+    assert ended["returncode"] == 0, ended["log"]
