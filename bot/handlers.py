@@ -7,7 +7,6 @@ worker threads through `asyncio.to_thread`.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
@@ -154,7 +153,9 @@ async def help_command(update: Update, context: Context) -> None:
     except IndexUnavailable:
         rows = []
     languages = ", ".join(sorted({row.lang for row in rows})) or "—"
-    body = text("help", lang, bot=html.escape(context.bot.username or "bot"), documents=len(rows), languages=languages)
+    body = text(
+        "help", lang, bot=render.escape(context.bot.username or "bot"), documents=len(rows), languages=languages
+    )
     await _reply(update, body)
 
 
@@ -191,7 +192,7 @@ async def reindex_command(update: Update, context: Context) -> None:
             report = await asyncio.to_thread(_service(context).rebuild)
         except (BuildInProgress, CorpusError, EmbedderError, IndexUnavailable, OSError) as error:
             log.warning("rebuild failed: %s", error)
-            body = html.escape(text("rebuild_failed", lang, reason=str(error)), quote=False)
+            body = render.escape(text("rebuild_failed", lang, reason=str(error)))
         else:
             body = _rebuild_summary(report, lang)
         if status is not None:

@@ -69,15 +69,15 @@ def passage(hit: Hit, context: int, highlight_limit: int | None = None) -> str:
     spans = sorted(hit.highlight_spans)
     if not spans:
         return escape(_cut_end(_flat(hit.text), highlight_limit or 2 * context or 200))
-    first, last = spans[0][0], spans[-1][1]
-    before = _cut_start(_flat(hit.text[:first]), context) if context else ""
-    after = _cut_end(_flat(hit.text[last:]), context) if context else ""
+    text_before, text_after = _flat(hit.text[: spans[0][0]]), _flat(hit.text[spans[-1][1] :])
+    if context:
+        before, after = _cut_start(text_before, context), _cut_end(text_after, context)
+    else:
+        # No room for context: an ellipsis still says the passage goes on.
+        before, after = (ELLIPSIS if text_before else ""), (ELLIPSIS if text_after else "")
     bold = " ".join(_flat(hit.text[a:b]) for a, b in spans)
     if highlight_limit is not None:
         bold = _cut_end(bold, highlight_limit)
-    if not context:
-        before = ELLIPSIS if first > 0 and _flat(hit.text[:first]) else ""
-        after = ELLIPSIS if _flat(hit.text[last:]) else ""
     pieces = [escape(before), f"<b>{escape(bold)}</b>", escape(after)]
     return " ".join(piece for piece in pieces if piece)
 

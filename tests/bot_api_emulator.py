@@ -149,7 +149,6 @@ class BotApiEmulator:
         # method -> failures for its next calls, e.g. [(429, "Too Many Requests: retry after 1")]
         self.fail_next: dict[str, list[tuple[int, str]]] = {}
         self.messages: dict[tuple[int, int], dict] = {}
-        self.update_times: dict[int, float] = {}  # update id -> when it was made available
         self.webhook: dict | None = None
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
@@ -267,7 +266,7 @@ class BotApiEmulator:
                     await asyncio.wait_for(self._new_update.wait_for(lambda: bool(self._updates)), timeout)
         return self._updates[: int(params.get("limit", 100) or 100)]
 
-    def _checked_text(self, params: dict) -> tuple[str, list]:
+    def _checked_text(self, params: dict) -> str:
         text = str(params.get("text", ""))
         visible = parse_html(text) if str(params.get("parse_mode", "")).upper() == "HTML" else text
         if not visible.strip():
@@ -279,11 +278,11 @@ class BotApiEmulator:
             for button in row:
                 if "callback_data" in button and not 1 <= len(button["callback_data"].encode()) <= 64:
                     raise BadRequest("Bad Request: BUTTON_DATA_INVALID")
-        return visible.strip(), keyboard
+        return visible.strip()
 
     def _api_sendmessage(self, params: dict) -> dict:
         chat_id = int(params["chat_id"])
-        visible, _ = self._checked_text(params)
+        visible = self._checked_text(params)
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -300,7 +299,7 @@ class BotApiEmulator:
         key = (int(params["chat_id"]), int(params["message_id"]))
         if key not in self.messages:
             raise BadRequest("Bad Request: message to edit not found")
-        visible, _ = self._checked_text(params)
+        visible = self._checked_text(params)
         if visible == self.messages[key]["text"]:
             raise BadRequest("Bad Request: message is not modified")
         message = dict(self.messages[key], text=visible, edit_date=int(time.time()), html=params.get("text"))
@@ -327,7 +326,6 @@ class BotApiEmulator:
     def _push(self, kind: str, payload: dict) -> int:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, kind: payload})
-        self.update_times[update_id] = time.monotonic()
         asyncio.get_running_loop().create_task(self._wake())
         return update_id
 
