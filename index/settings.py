@@ -34,7 +34,8 @@ def describe_validation_error(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         name = str(item["loc"][0]) if item["loc"] else "settings"
-        lines.append(f"invalid setting {name.upper()}: {item['msg']}")
+        # pydantic prefixes the validators' own messages with "Value error, ", which tells a user nothing.
+        lines.append(f"invalid setting {name.upper()}: {item['msg'].removeprefix('Value error, ')}")
     return "; ".join(lines)
 
 
