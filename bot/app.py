@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import admin, handlers
 from bot.answers import AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
@@ -100,8 +100,8 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         ("help", handlers.help_command),
         ("sources", handlers.sources_command),
         ("ask", handlers.ask_command),
-        ("reindex", handlers.reindex_command),
-        ("stats", handlers.stats_command),
+        ("reindex", admin.reindex_command),
+        ("stats", admin.stats_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new_message))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -30,6 +32,26 @@ from index.store import (
 )
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildProgress:
+    """Where a build stands, for progress bars and the bot's status message."""
+
+    stage: Literal["reading", "embedding", "writing"]
+    files_read: int
+    files_total: int
+    # Texts that need the model (not found in the vector cache), and how many of them are done.
+    embedded: int
+    to_embed: int
+    reused: int
+    elapsed: float
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "elapsed": round(self.elapsed, 2)}
+
+
+ProgressCallback = Callable[[BuildProgress], None]
 
 
 @dataclass
@@ -74,7 +96,11 @@ def _previous(index_dir: Path, model_id: str) -> tuple[dict[str, np.ndarray], di
 
 
 def _sentence_sparse(
-    embedder: Embedder, texts: list[str], keys: list[str], known: dict[str, sparse.csr_matrix], bar: tqdm
+    embedder: Embedder,
+    texts: list[str],
+    keys: list[str],
+    known: dict[str, sparse.csr_matrix],
+    done: Callable[[int], None],
 ) -> sparse.csr_matrix | None:
     if not embedder.supports_sparse:
         return None
@@ -84,7 +110,7 @@ def _sentence_sparse(
         batch = missing[start : start + BATCH_SIZE]
         rows = embedder.sparse_vectors([texts[i] for i in batch])
         by_key.update({keys[i]: rows[n] for n, i in enumerate(batch)})
-        bar.update(len(batch))
+        done(len(batch))
     if not keys:
         return sparse.csr_matrix((0, 1), dtype=np.float32)
     return sparse.vstack([by_key[key] for key in keys], format="csr")
@@ -96,10 +122,22 @@ def build_index(
     embedder: Embedder,
     max_file_bytes: int,
     show_progress: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> BuildReport:
+    """Build the index of `corpus_dir` into `index_dir`; `progress` hears of each file and batch."""
     started = time.perf_counter()
+    state = {"files_read": 0, "files_total": 0, "embedded": 0, "to_embed": 0, "reused": 0}
+
+    def report(stage: Literal["reading", "embedding", "writing"]) -> None:
+        if progress is not None:
+            progress(BuildProgress(stage=stage, elapsed=time.perf_counter() - started, **state))
+
+    def file_read(done: int, total: int) -> None:
+        state.update(files_read=done, files_total=total)
+        report("reading")
+
     with build_lock(index_dir):
-        corpus = load_corpus(corpus_dir, max_file_bytes)
+        corpus = load_corpus(corpus_dir, max_file_bytes, on_file=file_read)
         chunks = chunk_documents(corpus.documents)
         texts = [passage_text(chunk) for chunk in chunks]
         spans = [(d, a, b) for d in corpus.documents for a, b in sentence_spans_of(d)]
@@ -109,9 +147,18 @@ def build_index(
         missing = list({key: i for i, key in enumerate(keys) if key not in known}.values())
         sentence_texts, sentence_keys = texts[len(chunks) :], keys[len(chunks) :]
         sparse_todo = len({k for k in sentence_keys if k not in known_sparse}) if embedder.supports_sparse else 0
+        state.update(to_embed=len(missing) + sparse_todo, reused=len(set(keys)) - len(missing))
+        report("embedding")
+
+        def embedded(count: int) -> None:
+            bar.update(count)
+            state["embedded"] += count
+            report("embedding")
+
         with tqdm(total=len(missing) + sparse_todo, desc="embedding", unit="text", disable=not show_progress) as bar:
-            fresh = embed_in_batches(embedder.embed_passages, [texts[i] for i in missing], embedder.dim, bar.update)
-            sentence_sparse = _sentence_sparse(embedder, sentence_texts, sentence_keys, known_sparse, bar)
+            fresh = embed_in_batches(embedder.embed_passages, [texts[i] for i in missing], embedder.dim, embedded)
+            sentence_sparse = _sentence_sparse(embedder, sentence_texts, sentence_keys, known_sparse, embedded)
+        report("writing")
         by_key = dict(known)
         by_key.update({keys[i]: fresh[row] for row, i in enumerate(missing)})
         all_vectors = np.vstack([by_key[key] for key in keys]).astype(np.float32)

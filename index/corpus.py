@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -132,7 +133,8 @@ def load_document(path: Path, source: str, max_bytes: int, override: Overrides |
     )
 
 
-def load_corpus(corpus_dir: Path, max_bytes: int) -> CorpusLoad:
+def load_corpus(corpus_dir: Path, max_bytes: int, on_file: Callable[[int, int], None] | None = None) -> CorpusLoad:
+    """Every article of `corpus_dir`; `on_file(done, total)` hears of each file read."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist; set CORPUS_DIR or pass --corpus")
     result = CorpusLoad()
@@ -141,7 +143,7 @@ def load_corpus(corpus_dir: Path, max_bytes: int) -> CorpusLoad:
     sources = {path.relative_to(corpus_dir).as_posix() for path in files}
     for name in sorted(set(overrides) - sources):
         result.warnings.append(f"{SIDECAR_NAME}: no article named {name!r}; entry ignored")
-    for path in files:
+    for done, path in enumerate(files, start=1):
         source = path.relative_to(corpus_dir).as_posix()
         loaded = load_document(path, source, max_bytes, overrides.get(source))
         if isinstance(loaded, Skipped):
@@ -149,6 +151,8 @@ def load_corpus(corpus_dir: Path, max_bytes: int) -> CorpusLoad:
             result.skipped.append(loaded)
         else:
             result.documents.append(loaded)
+        if on_file is not None:
+            on_file(done, len(files))
     if not result.documents:
         why = f"{len(result.skipped)} file(s) skipped" if result.skipped else "no .txt or .md files"
         raise CorpusError(f"no usable article in {corpus_dir} ({why}); add .txt or .md articles there")
