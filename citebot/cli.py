@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
+import shutil
 import sys
 import textwrap
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +18,6 @@ import typer
 
 from index.build import BuildReport, build_index
 from index.corpus import CorpusError
-from index.dates import parse_full_date
 from index.embedders import Embedder, EmbedderError, create_embedder, model_id_for
 from index.evaluation import EvalFileError, read_items, run_eval
 from index.models import SearchResult
@@ -86,12 +89,42 @@ def _searcher(settings: CoreSettings, build_if_missing: bool = False) -> Searche
 
 
 def _parse_day(value: str | None, option: str) -> date | None:
+    """A real ISO day only: a lenient parser read 2026-13-01 as 13 January."""
     if value is None:
         return None
-    parsed = parse_full_date(value)
-    if parsed is None:
-        raise _fail(f"{option} {value!r} is not a date; write it as YYYY-MM-DD")
-    return parsed
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise _fail(f"{option} {value!r} is not a date; write it as YYYY-MM-DD (e.g. 2025-04-28)") from None
+
+
+def _corpus_index(settings: CoreSettings, corpora: list[Path], embedder: Embedder) -> Path:
+    """An index of one or more corpus folders for `eval`, kept under data/eval-indexes between runs."""
+    missing = [str(c) for c in corpora if not c.is_dir()]
+    if missing:
+        raise _fail(f"corpus folder {missing[0]} does not exist")
+    resolved = sorted(str(c.resolve()) for c in corpora)
+    home = settings.index_dir.parent / "eval-indexes" / hashlib.sha256("\n".join(resolved).encode()).hexdigest()[:12]
+    corpus = Path(resolved[0])
+    if len(resolved) > 1:
+        # Several folders are read as one: a folder of links to their articles.
+        corpus = home / "corpus"
+        shutil.rmtree(corpus, ignore_errors=True)
+        corpus.mkdir(parents=True)
+        for folder in map(Path, resolved):
+            for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "metadata.toml"):
+                if (corpus / path.name).exists():
+                    raise _fail(f"{path.name} is in more than one corpus folder; rename one of them")
+                (corpus / path.name).symlink_to(path)
+    report = build_index(corpus, home / "index", embedder, settings.max_file_bytes)
+    typer.echo(
+        f"indexed {report.documents} documents, {report.chunks} chunks from {', '.join(resolved)} "
+        f"({report.embedded} passages embedded, {report.reused} reused)",
+        err=True,
+    )
+    return home / "index"
 
 
 def _print_result(result: SearchResult) -> None:
@@ -184,6 +217,10 @@ def evaluate(
     mode: Annotated[
         list[str] | None, typer.Option(help="Modes to compare (repeatable): hybrid, dense, lexical.")
     ] = None,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option("--corpus", help="Evaluate on an index of these folders (repeatable), built or reused first."),
+    ] = None,
     index: IndexOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -193,7 +230,13 @@ def evaluate(
     if bad:
         raise _fail(f"unknown mode {bad[0]!r}; use {', '.join(MODES)}")
     items = read_items(file)
-    searcher = _searcher(_settings(index=index), build_if_missing=True)
+    settings = _settings(index=index)
+    if corpus:
+        embedder = create_embedder(settings.embedding_model)
+        settings.index_dir = _corpus_index(settings, corpus, embedder)
+        searcher = Searcher(load_index(settings.index_dir, model_id=embedder.model_id), embedder)
+    else:
+        searcher = _searcher(settings, build_if_missing=True)
     report = {}
     for name in modes:
         table, results = run_eval(searcher, items, name)  # type: ignore[arg-type]
@@ -213,6 +256,68 @@ def evaluate(
                     f"{name:8} {kind:6} {row['n']:>3} {row['mrr@10']:>7.3f} {row['recall@1']:>6.3f} "
                     f"{row['recall@3']:>6.3f} {row['recall@5']:>6.3f}  {row['n'] - row['answered']}/{row['n']}"
                 )
+
+
+def _summary_row(label: str, table: dict) -> str:
+    rows = {kind: table.get(kind, {}) for kind in ("all", "cross", "same", "date", "none")}
+    mrr = "  ".join(f"{kind} {rows[kind].get('mrr@10', 0):.3f}" for kind in ("all", "cross", "same", "date"))
+    none = rows["none"]
+    answerable = rows["all"]
+    return (
+        f"  {label:9} MRR@10 {mrr}  R@1 {answerable.get('recall@1', 0):.3f}  R@3 {answerable.get('recall@3', 0):.3f}"
+        f"  none unanswered {none.get('unanswered', 0)}/{none.get('n', 0)}"
+        f"  answerable unanswered {answerable.get('n', 0) - answerable.get('answered', 0)}/{answerable.get('n', 0)}"
+    )
+
+
+@app.command(name="cv")
+def cross_validation(
+    sets: Annotated[
+        list[str],
+        typer.Option("--set", help="FILE=DIR[,DIR...]: a question set and the corpus folders it is asked of."),
+    ],
+    mode: Annotated[list[str] | None, typer.Option(help="Modes (repeatable), as for eval.")] = None,
+    folds: Annotated[int, typer.Option(min=2, max=20, help="Number of folds.")] = 5,
+    tune: Annotated[bool, typer.Option(help="Choose the constants per fold (--no-tune scores the defaults).")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Choose the search constants by k-fold cross-validation over several question sets.
+
+    Prints, per set and mode, the held-out-fold figures (constants chosen on the other folds) beside
+    the in-sample ones (chosen and scored on every question), and the constants chosen on all.
+    """
+    from index.calibration import cross_validate, prepare_cases
+
+    settings = _settings()
+    embedder = create_embedder(settings.embedding_model)
+    loaded = []
+    for spec in sets:
+        file, _, folders = spec.partition("=")
+        if not folders:
+            raise _fail(f"--set {spec!r}: write it as FILE=DIR[,DIR...]")
+        index_dir = _corpus_index(settings, [Path(f) for f in folders.split(",")], embedder)
+        searcher = Searcher(load_index(index_dir, model_id=embedder.model_id), embedder)
+        loaded.append((Path(file).name, searcher, read_items(Path(file))))
+    report = {}
+    for name in mode or ["hybrid"]:
+        if name not in MODES:
+            raise _fail(f"unknown mode {name!r}; use {', '.join(MODES)}")
+        result = cross_validate(prepare_cases(loaded, name), Searcher.default_config(), folds, tune)
+        report[name] = {
+            "in_sample": result.in_sample,
+            "held_out": result.held_out,
+            "chosen": asdict(result.chosen),
+            "per_fold": [asdict(c) for c in result.per_fold],
+        }
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    for name, found in report.items():
+        typer.echo(f"{name}: chosen on all questions {found['chosen']}")
+        for set_name in found["in_sample"]:
+            typer.echo(f" {set_name}")
+            typer.echo(_summary_row("in-sample", found["in_sample"][set_name]))
+            typer.echo(_summary_row("held-out", found["held_out"][set_name]))
 
 
 @app.command()

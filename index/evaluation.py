@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.models import Hit
 from index.search import Mode, Searcher
 
 CUTOFF = 10
@@ -69,17 +70,17 @@ def read_items(path: Path) -> list[EvalItem]:
     return items
 
 
+def first_matching_rank(hits: list[Hit], item: EvalItem) -> int | None:
+    """The rank of the first passage holding one of the item's answer strings."""
+    wanted = [s.lower() for s in item.expected]
+    return next((hit.rank for hit in hits if any(s in hit.text.lower() for s in wanted)), None)
+
+
 def evaluate_item(searcher: Searcher, item: EvalItem, mode: Mode) -> ItemResult:
     # Ranks are judged on what retrieval found, even where abstention would hide it.
     result = searcher.search(item.question, k=CUTOFF, mode=mode, abstain=False)
     hits = result.hits
-    rank = None
-    wanted = [s.lower() for s in item.expected]
-    for hit in hits:
-        if any(s in hit.text.lower() for s in wanted):
-            rank = hit.rank
-            break
-    return ItemResult(item, rank, result.answered, hits[0].source if hits else None)
+    return ItemResult(item, first_matching_rank(hits, item), result.answered, hits[0].source if hits else None)
 
 
 def summarise(results: list[ItemResult]) -> dict:

