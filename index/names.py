@@ -28,6 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from stop_words import get_stop_words
 
+from index.lexical import fold_accents
 from index.name_aliases import ALIASES
 
 FORMAT_VERSION = 1
@@ -39,7 +40,8 @@ LOCALES = ("en", "fr", "ru")
 # Gambia/Zambia, Austria/Australia, Mali/Bali, and countries never go through this comparison (their
 # forms come from CLDR). tests/test_names.py measures both sides.
 FUZZY_THRESHOLD = 0.8
-# Shorter keys ("Iran"/"Iraq", "Oman"/"Aman") are compared exactly: one letter is too much of them.
+# Shorter question words ("Iran"/"Iraq", "Oman"/"Aman") are compared exactly: one letter is too much
+# of them; a corpus word may be one letter shorter (Dhabi/Dabi).
 FUZZY_MIN_LENGTH = 5
 # CLDR codes that are not places a question is about: the world, pseudo-locales, unknown region.
 _SKIPPED_TERRITORIES = frozenset({"001", "ZZ", "XA", "XB", "QO"})
@@ -168,6 +170,16 @@ def _static_entities() -> tuple[_Entity, ...]:
             entities.append(_Entity("organisation", alias.forms))
     places = [_Entity("place", tuple(dict.fromkeys(names))) for names in forms.values()]
     return tuple(places + entities)
+
+
+@lru_cache(maxsize=1)
+def _generic_words() -> frozenset[str]:
+    """Words of three or more CLDR place names in one language: Western, New, Islands, Saint..."""
+    generic: set[str] = set()
+    for lang in LOCALES:
+        counts = Counter(key for name in Locale(lang).territories.values() for key in set(phrase_key(name).split()))
+        generic.update(key for key, count in counts.items() if count >= 3)
+    return frozenset(generic)
 
 
 def _long_form(acronym: str, words: Sequence[str]) -> int | None:
@@ -398,8 +410,14 @@ class NameIndex:
 
     def _entity_mention(self, text: str, entity_id: int) -> NameMention:
         entity = self._entities[entity_id]
-        forms = _distinct((form for form in entity.forms if self._form_attested(form)), exclude=phrase_key(text))
-        return NameMention(text, entity.kind, forms, self._entity_attested[entity_id])
+        forms = _distinct((form for form in entity.forms if self._form_attested(form)), exclude={_surface_key(text)})
+        attested = self._entity_attested[entity_id]
+        if not attested and not _is_acronym(text):
+            # The corpus may say "the Sahara" where CLDR says "Western Sahara": the words that set the place
+            # apart are enough ("Zealand" in "New Zealand"), not CLDR's generic ones (Western, New, Islands).
+            words = [token.key for token in _tokens(text) if _name_like(token) and token.key not in _generic_words()]
+            attested = bool(words) and all(key in self.words or self._variants(key) for key in words)
+        return NameMention(text, entity.kind, forms, attested)
 
     def _is_candidate(self, tokens: Sequence[_Token], index: int) -> bool:
         token = tokens[index]
@@ -439,7 +457,7 @@ class NameIndex:
             if token.key in _CONNECTORS and not token.text[0].isupper():
                 continue
             variants = self._variants(token.key)
-            forms.extend(form for key in variants if key != token.key for form in self.names[key][:2])
+            forms.extend(form for key in variants for form in self.names[key][:2])
             if token.key in self.words or variants:
                 continue
             entity_id = self._derived_entity(token.key)
@@ -450,7 +468,8 @@ class NameIndex:
                 continue
             attested = False
         text = question[run[0].start : run[-1].end]
-        return NameMention(text, kind, _distinct(forms, exclude=phrase_key(text)), attested)
+        own = {_surface_key(text), *(_surface_key(token.text) for token in run)}
+        return NameMention(text, kind, _distinct(forms, exclude=own), attested)
 
     def _variants(self, key: str) -> list[str]:
         """Name keys of the corpus that spell `key` another way (itself included when present)."""
@@ -462,14 +481,16 @@ class NameIndex:
         if len(skeleton) < FUZZY_MIN_LENGTH:
             return list(keys_by_skeleton.get(skeleton, ()))
         found: list[str] = []
-        for match, _score, _ in process.extract(
+        for match, score, _ in process.extract(
             skeleton,
             skeletons,
             scorer=Levenshtein.normalized_similarity,
-            score_cutoff=FUZZY_THRESHOLD,
+            # rapidfuzz turns the cutoff into an edit distance and loses the exact boundary (Dhabi/Dabi at
+            # 0.8): cut a little lower, then compare the similarity itself.
+            score_cutoff=FUZZY_THRESHOLD - 0.05,
             limit=8,
         ):
-            if len(match) >= FUZZY_MIN_LENGTH or match == skeleton:
+            if score >= FUZZY_THRESHOLD - 1e-9 and len(match) >= FUZZY_MIN_LENGTH - 1:
                 found.extend(keys_by_skeleton[match])
         return found
 
@@ -481,12 +502,17 @@ class NameIndex:
         return None
 
 
-def _distinct(forms: Iterable[str], exclude: str) -> tuple[str, ...]:
-    """Forms that differ once folded ("Shanghai"/"Shanghaï" do not), the question's own left out."""
+def _surface_key(text: str) -> str:
+    """A form as the lexical index sees it: lower-cased, accents dropped, script kept ("Абу" is not "Abu")."""
+    return " ".join(fold_accents(word.lower()) for word in _LETTERS.findall(text))
+
+
+def _distinct(forms: Iterable[str], exclude: set[str]) -> tuple[str, ...]:
+    """Forms the lexical index tells apart ("Shanghai"/"Shanghaï" it does not), the question's own left out."""
     found: dict[str, str] = {}
     for form in forms:
-        key = phrase_key(form)
-        if key != exclude:
+        key = _surface_key(form)
+        if key not in exclude:
             found.setdefault(key, form)
     return tuple(found.values())
 
