@@ -65,7 +65,7 @@ _KEY_JUNK = re.compile(r"[^a-z0-9]")
 _SKELETON_RULES = (("zh", "j"), ("dj", "j"), ("kh", "h"), ("ou", "u"), ("q", "k"), ("w", "v"), ("y", "i"))
 _DOUBLED = re.compile(r"(.)\1+")
 _ACRONYM_AFTER = re.compile(r"\(\s*([^\W\d_][^\s()]{1,11})\s*\)")
-_ACRONYM_BEFORE = re.compile(r"(?<!\w)([^\W\d_][^\s()]{1,11})\s*\(([^()]{4,160})\)")
+_ACRONYM_BEFORE = re.compile(r"(?<!\w)([^\W\d_][\w&-]{1,11})\s*\(([^()]{4,160})\)")
 _LONG_FORM_CUT = re.compile(r"[.!?;:()\n\[\]«»“”\"]")
 
 
@@ -183,24 +183,63 @@ def _generic_words() -> frozenset[str]:
 
 
 def _long_form(acronym: str, words: Sequence[str]) -> int | None:
-    """Schwartz & Hearst (2003): the start of the shortest run of `words` ending the text in which the
-    acronym's letters occur in order, its first letter opening a word; None when there is none."""
+    """Where the expansion of `acronym` starts among the `words` that end just before it, or None.
+
+    Initials first ("Conference on Interaction and Confidence Building Measures in Asia" for CICA),
+    else Schwartz & Hearst (2003): the shortest run of words in which the acronym's letters occur in
+    order, its first letter opening a word. Either way the expansion opens with a word that is not a
+    stop word ("of Islamic Cooperation" is not the OIC), within min(|A| + 5, 2|A|) words."""
     letters = [ch for ch in name_key(acronym) if ch.isalpha()]
-    window = min(len(letters) + 5, 2 * len(letters))
-    first_word = max(0, len(words) - window)
-    keys = [name_key(word) for word in words[first_word:]]
+    if not letters or not words:
+        return None
+    # Initials are strict enough to look further back: CICA's expansion has nine words for four letters.
+    for window, match in (
+        (2 * len(letters) + 3, _initials_start),
+        (min(len(letters) + 5, 2 * len(letters)), _letters_start),
+    ):
+        first_word = max(0, len(words) - window)
+        start = match(letters, [name_key(word) for word in words[first_word:]])
+        if start is not None:
+            return first_word + start
+    return None
+
+
+def _opens_expansion(key: str) -> bool:
+    return bool(key) and key not in _common_words()
+
+
+def _initials_start(letters: Sequence[str], keys: Sequence[str]) -> int | None:
+    word = len(keys) - 1
+    if keys[word][:1] != letters[-1]:
+        return None
+    for letter in reversed(letters[:-1]):
+        word -= 1
+        while word >= 0 and not (keys[word][:1] == letter and (letter != letters[0] or _opens_expansion(keys[word]))):
+            word -= 1
+        if word < 0:
+            return None
+    return word if _opens_expansion(keys[word]) else None
+
+
+def _letters_start(letters: Sequence[str], keys: Sequence[str]) -> int | None:
     text = " ".join(keys)
+    word_at = [i for i, key in enumerate(keys) for _ in range(len(key) + 1)]
     position = len(text) - 1
     for index in range(len(letters) - 1, -1, -1):
         letter = letters[index]
-        while position >= 0 and (
-            text[position] != letter or (index == 0 and position > 0 and text[position - 1] != " ")
+        while position >= 0 and not (
+            text[position] == letter
+            and (
+                index > 0
+                or ((position == 0 or text[position - 1] == " ") and _opens_expansion(keys[word_at[position]]))
+            )
         ):
             position -= 1
         if position < 0:
             return None
-        position -= 1
-    return first_word + text[: position + 1].count(" ")
+        if index > 0:
+            position -= 1
+    return word_at[position]
 
 
 def mine_acronyms(text: str) -> list[tuple[str, str]]:
@@ -294,7 +333,9 @@ class NameIndex:
         self.capitals = frozenset(capitals)  # keys of words the corpus writes in capitals (acronyms)
         self.names = names  # name key -> its surface forms in the corpus, most frequent first
         self.acronyms = sorted(set(acronyms))
-        self.attested = frozenset(attested)  # phrase keys of table forms the corpus uses
+        # Phrase keys of the table forms the corpus uses, and of the acronyms it defines itself.
+        self.attested = frozenset(attested) | {phrase_key(form) for pair in self.acronyms for form in pair}
+        _generic_words()  # loaded with the index, not on the first question that needs it
         self._entities = _merge_acronyms(_static_entities(), self.acronyms)
         self._phrases = _phrase_table(self._entities)
         self._stem_entities = _stem_table(self._entities)
@@ -518,21 +559,25 @@ def _distinct(forms: Iterable[str], exclude: set[str]) -> tuple[str, ...]:
 
 
 def _merge_acronyms(entities: Sequence[_Entity], acronyms: Sequence[tuple[str, str]]) -> list[_Entity]:
-    """The static entities with the corpus's own acronyms joined to the entity they name."""
-    merged = [list(entity.forms) for entity in entities]
+    """The static entities with the corpus's own acronyms joined to the entity they name, the corpus's
+    spelling first ("Organisation du Traité de sécurité collective" as the articles capitalise it)."""
+    static = [list(entity.forms) for entity in entities]
     kinds = [entity.kind for entity in entities]
+    mined: dict[int, list[str]] = defaultdict(list)
     owner = {phrase_key(form): i for i, entity in enumerate(entities) for form in entity.forms}
     for acronym, expansion in acronyms:
         entity_id = owner.get(phrase_key(expansion), owner.get(phrase_key(acronym)))
         if entity_id is None:
-            entity_id = len(merged)
-            merged.append([])
+            entity_id = len(static)
+            static.append([])
             kinds.append("acronym")
         for form in (acronym, expansion):
-            if form not in merged[entity_id]:
-                merged[entity_id].append(form)
+            mined[entity_id].append(form)
             owner.setdefault(phrase_key(form), entity_id)
-    return [_Entity(kind, tuple(forms)) for kind, forms in zip(kinds, merged, strict=True)]
+    return [
+        _Entity(kind, tuple(dict.fromkeys([*mined.get(entity_id, ()), *forms])))
+        for entity_id, (kind, forms) in enumerate(zip(kinds, static, strict=True))
+    ]
 
 
 def _phrase_table(entities: Sequence[_Entity]) -> dict[str, list[tuple[tuple[str, ...], int, str]]]:
