@@ -45,6 +45,9 @@ FUZZY_THRESHOLD = 0.8
 FUZZY_MIN_LENGTH = 5
 # CLDR codes that are not places a question is about: the world, pseudo-locales, unknown region.
 _SKIPPED_TERRITORIES = frozenset({"001", "ZZ", "XA", "XB", "QO"})
+# A name in at least this share of the texts ("Kazakhstan" here) tells no passage apart: its other
+# forms would only pull up the few passages that use them (the one Russian article for "Казахстан").
+TOPIC_SHARE = 0.5
 # Small words that join the parts of one name: "Organisation of Islamic ...", "Tamim bin Hamad".
 _CONNECTORS = frozenset({"of", "de", "du", "des", "bin", "ibn", "al", "el", "van", "von", "der"})
 # Endings that turn a country name into its people, adjective or (Russian) case: Moroccan, marocain,
@@ -87,8 +90,9 @@ def _skeleton(key: str) -> str:
 
 
 def _is_acronym(word: str) -> bool:
+    # Up to UNESCO/UNICEF length; longer capitals are shouted words ("ПРЕЗИДЕНТ" in a caption).
     letters = sum(ch.isalpha() for ch in word)
-    return 2 <= letters <= 10 and word.isupper()
+    return 2 <= letters <= 7 and word.isupper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +332,10 @@ class NameIndex:
         names: dict[str, list[str]],
         acronyms: Iterable[tuple[str, str]],
         attested: Iterable[str],
+        topic: Iterable[str] = (),
     ) -> None:
         self.words = frozenset(words)
+        self.topic = frozenset(topic)  # keys of names found in TOPIC_SHARE of the texts or more
         self.capitals = frozenset(capitals)  # keys of words the corpus writes in capitals (acronyms)
         self.names = names  # name key -> its surface forms in the corpus, most frequent first
         self.acronyms = sorted(set(acronyms))
@@ -356,6 +362,7 @@ class NameIndex:
         lowercase: set[str] = set()
         surfaces: dict[str, Counter[str]] = defaultdict(Counter)
         acronyms: set[tuple[str, str]] = set()
+        text_counts: Counter[str] = Counter()
         phrases = _phrase_table(_static_entities())
         attested: set[str] = set()
         for text, _lang in texts:
@@ -368,6 +375,7 @@ class NameIndex:
                     lowercase.add(token.key)
                 elif not token.initial and _name_like(token):
                     surfaces[token.key][token.text] += 1
+            text_counts.update({token.key for token in tokens if _name_like(token) and not _is_acronym(token.text)})
             attested.update(_attested_phrases(tokens, phrases))
             acronyms.update(mine_acronyms(text))
         # A word the corpus also writes in lower case is a common word ("President", "Emir" aside).
@@ -377,7 +385,9 @@ class NameIndex:
             if key not in lowercase or any(_is_acronym(surface) for surface in counts)
         }
         attested.update(_derived_attested(words, _static_entities()))
-        return cls(words, capitals, names, acronyms, attested)
+        # A share of one or two texts says nothing about topics.
+        topic = [key for key, count in text_counts.items() if len(texts) >= 3 and count >= TOPIC_SHARE * len(texts)]
+        return cls(words, capitals, names, acronyms, attested, topic)
 
     def to_json(self) -> dict:
         return {
@@ -387,6 +397,7 @@ class NameIndex:
             "names": self.names,
             "acronyms": [list(pair) for pair in self.acronyms],
             "attested": sorted(self.attested),
+            "topic": sorted(self.topic),
         }
 
     @classmethod
@@ -399,6 +410,7 @@ class NameIndex:
             {key: list(forms) for key, forms in data["names"].items()},
             [(acronym, expansion) for acronym, expansion in data["acronyms"]],
             data["attested"],
+            data["topic"],
         )
 
     # -- questions --
@@ -451,7 +463,10 @@ class NameIndex:
 
     def _entity_mention(self, text: str, entity_id: int) -> NameMention:
         entity = self._entities[entity_id]
+        own_keys = phrase_key(text).split()
         forms = _distinct((form for form in entity.forms if self._form_attested(form)), exclude={_surface_key(text)})
+        if own_keys and not _is_acronym(text) and all(key in self.topic for key in own_keys):
+            forms = ()
         attested = self._entity_attested[entity_id]
         if not attested and not _is_acronym(text):
             # The corpus may say "the Sahara" where CLDR says "Western Sahara": the words that set the place
@@ -498,7 +513,8 @@ class NameIndex:
             if token.key in _CONNECTORS and not token.text[0].isupper():
                 continue
             variants = self._variants(token.key)
-            forms.extend(form for key in variants for form in self.names[key][:2])
+            if token.key not in self.topic:
+                forms.extend(form for key in variants for form in self.names[key][:2])
             if token.key in self.words or variants:
                 continue
             entity_id = self._derived_entity(token.key)
