@@ -1,7 +1,7 @@
 """Name index figures: build time and per-question cost of expand() and unknown_names().
 
-    python bench/names.py                  # seeds + corpus-real, then + 2,000 synthetic articles
-    python bench/names.py --synthetic 200  # a quicker run
+python bench/names.py                  # seeds + corpus-real, then + 2,000 synthetic articles
+python bench/names.py --synthetic 200  # a quicker run
 """
 
 from __future__ import annotations
@@ -40,9 +40,7 @@ def with_invented_names(texts: list[tuple[str, str]], per_doc: int, seed: int = 
     syllables = ["ka", "zo", "mir", "tal", "ben", "ra", "shi", "ov", "lu", "den", "ar", "is", "kan", "ye", "to"]
     out = []
     for text, lang in texts:
-        names = [
-            "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).capitalize() for _ in range(per_doc)
-        ]
+        names = ["".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).capitalize() for _ in range(per_doc)]
         out.append((text + "\nThey met " + ", ".join(names) + " and others.\n", lang))
     return out
 

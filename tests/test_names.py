@@ -192,7 +192,7 @@ def test_json_round_trip_answers_the_same(all_names: NameIndex) -> None:
 
 
 def test_a_name_in_most_texts_is_not_expanded(all_names: NameIndex) -> None:
-    """"Kazakhstan" is in every article: its Russian form would only pull up the one Russian article."""
+    """Kazakhstan is in every article: its Russian form would only pull up the one Russian article."""
     assert "kazakhstan" in all_names.topic
     expansion = all_names.expand("What did Kazakhstan say about the UN?")
     assert "Казахстан" not in expansion.text
