@@ -194,8 +194,8 @@ def _long_form(acronym: str, words: Sequence[str]) -> int | None:
 
     Initials first ("Conference on Interaction and Confidence Building Measures in Asia" for CICA),
     else Schwartz & Hearst (2003): the shortest run of words in which the acronym's letters occur in
-    order, its first letter opening a word. Either way the expansion opens with a word that is not a
-    stop word ("of Islamic Cooperation" is not the OIC), within min(|A| + 5, 2|A|) words."""
+    order, its first letter opening a word, within their min(|A| + 5, 2|A|) words. Either way the
+    expansion opens with a word that is not a stop word ("of Islamic Cooperation" is not the OIC)."""
     letters = [ch for ch in name_key(acronym) if ch.isalpha()]
     if not letters or not words:
         return None
@@ -313,11 +313,7 @@ class Expansion:
     @property
     def text(self) -> str:
         """The other forms, as one string to append to a query."""
-        seen: dict[str, str] = {}
-        for mention in self.mentions:
-            for form in mention.forms:
-                seen.setdefault(phrase_key(form), form)
-        return " ".join(seen.values())
+        return " ".join(_distinct((form for mention in self.mentions for form in mention.forms), exclude=set()))
 
     @property
     def unknown(self) -> list[str]:
@@ -344,7 +340,9 @@ class NameIndex:
         self.acronyms = sorted(set(acronyms))
         # Phrase keys of the table forms the corpus uses, and of the acronyms it defines itself.
         self.attested = frozenset(attested) | {phrase_key(form) for pair in self.acronyms for form in pair}
-        _generic_words()  # loaded with the index, not on the first question that needs it
+        # Loaded with the index, not on the first question that needs them.
+        _generic_words()
+        _common_words()
         self._entities = _merge_acronyms(_static_entities(), self.acronyms)
         self._phrases = _phrase_table(self._entities)
         self._stem_entities = _stem_table(self._entities)
