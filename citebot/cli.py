@@ -279,6 +279,10 @@ def cross_validation(
     mode: Annotated[list[str] | None, typer.Option(help="Modes (repeatable), as for eval.")] = None,
     folds: Annotated[int, typer.Option(min=2, max=20, help="Number of folds.")] = 5,
     tune: Annotated[bool, typer.Option(help="Choose the constants per fold (--no-tune scores the defaults).")] = True,
+    floor: Annotated[
+        str | None,
+        typer.Option(help="Only choose constants that do at least as well as this mode on every kind (e.g. dense)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Choose the search constants by k-fold cross-validation over several question sets.
@@ -298,11 +302,14 @@ def cross_validation(
         index_dir = _corpus_index(settings, [Path(f) for f in folders.split(",")], embedder)
         searcher = Searcher(load_index(index_dir, model_id=embedder.model_id), embedder)
         loaded.append((Path(file).name, searcher, read_items(Path(file))))
+    if floor is not None and floor not in MODES:
+        raise _fail(f"unknown floor mode {floor!r}; use {', '.join(MODES)}")
     report = {}
     for name in mode or ["hybrid"]:
         if name not in MODES:
             raise _fail(f"unknown mode {name!r}; use {', '.join(MODES)}")
-        result = cross_validate(prepare_cases(loaded, name), Searcher.default_config(), folds, tune)
+        floor_cases = prepare_cases(loaded, floor) if floor else None
+        result = cross_validate(prepare_cases(loaded, name), Searcher.default_config(), folds, tune, floor_cases)
         report[name] = {
             "in_sample": result.in_sample,
             "held_out": result.held_out,

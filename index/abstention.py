@@ -29,7 +29,7 @@ class Signals:
 
 @dataclass(frozen=True)
 class Abstention:
-    threshold: float = 0.8525
+    threshold: float = 0.85
     coverage_weight: float = 0.1
     # Lexical mode has no cosine; models other than the default have no calibration of their cosine scale.
     min_coverage: float = 0.5

@@ -26,6 +26,7 @@ from index.embedders import BATCH_SIZE, Embedder
 from index.language_bias import measure_language_bias
 from index.lexical import LexicalIndex
 from index.models import Chunk, Skipped
+from index.names import NameIndex
 from index.store import FORMAT_VERSION, Sentence, build_lock, publish, staging_directory, write_index
 from index.vector_cache import VectorCache
 
@@ -171,7 +172,8 @@ def build_index(
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             with staging_directory(index_dir) as staging:
-                write_index(staging, manifest, corpus.documents, chunks, keys, vectors, lexical, sentences)
+                names = NameIndex.build([(f"{d.title}\n{d.text}", d.lang) for d in corpus.documents])
+                write_index(staging, manifest, corpus.documents, chunks, keys, vectors, lexical, sentences, names)
                 publish(staging, index_dir)
             # Only after publishing: a build that dies before it keeps every vector for the next one.
             cache.prune(keys)

@@ -11,14 +11,14 @@ from stop_words import get_stop_words
 from index.dates import Period, asks_for_latest, parse_period
 from index.language import detect_language_confident
 from index.lexical import fold_accents, query_terms, words
+from index.names import Expansion
 
 
 class NameSource(Protocol):
-    """Names mined from the corpus: other-language forms of a question's names, and absent ones."""
+    """Names mined from the corpus (index/names.py): a question's names, their other forms, and
+    whether some passage mentions them."""
 
-    def alternatives(self, question: str) -> dict[str, list[str]]: ...
-
-    def unknown_names(self, question: str) -> list[str]: ...
+    def expand(self, question: str) -> Expansion: ...
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ def content_words(text: str) -> list[str]:
 
 
 def read_question(text: str, names: NameSource | None) -> Question:
-    alternatives = names.alternatives(text) if names else {}
+    mentions = names.expand(text).mentions if names else ()
+    alternatives = {mention.text: list(mention.forms) for mention in mentions}
     forms = [form for found in alternatives.values() for form in found]
     expansion = ", ".join(dict.fromkeys(forms))
     wanted = {word: [] for word in content_words(text)}
@@ -73,7 +74,7 @@ def read_question(text: str, names: NameSource | None) -> Question:
         content_words=wanted,
         period=parse_period(text),
         latest=asks_for_latest(text),
-        unknown_names=tuple(names.unknown_names(text)) if names else (),
+        unknown_names=tuple(mention.text for mention in mentions if not mention.attested),
         expansion=expansion,
         alternatives=alternatives,
     )

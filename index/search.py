@@ -10,7 +10,7 @@ for the ablation table.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from typing import Literal
@@ -47,7 +47,7 @@ class SearchConfig:
     """Every constant of the ranking; defaults chosen by 5-fold cross-validation (README)."""
 
     rrf_k: float = 120.0
-    lexical_weight: float = 0.25
+    lexical_weight: float = 0.5
     # Rankings within each language, so the best passage of every language gets a first-rank vote:
     # a question's own language then has no head start, whatever the model's or BM25's bias.
     dense_language_weight: float = 0.0
@@ -104,13 +104,12 @@ class Searcher:
         stored: StoredIndex,
         embedder: Embedder,
         config: SearchConfig | None = None,
-        names: NameSource | None = None,
     ) -> None:
         _single_threaded_blas()
         self.stored = stored
         self.embedder = embedder
         self.config = config or SearchConfig()
-        self.names = names
+        self.names: NameSource = stored.names
         self._documents = {d.id: d for d in stored.documents}
         self._chunk_langs = np.array([c.lang for c in stored.chunks])
         self._languages = sorted(set(self._chunk_langs.tolist()))
@@ -320,7 +319,3 @@ class Searcher:
         text = self._documents[doc_id].text
         found = [sentence_terms(text[a:b]) for a, b in spans]
         return best_sentences(spans, found, set(question.terms), self._doc_freq, len(self._documents))
-
-
-def with_abstention(config: SearchConfig, threshold: float, coverage_weight: float) -> SearchConfig:
-    return replace(config, abstention=replace(config.abstention, threshold=threshold, coverage_weight=coverage_weight))

@@ -24,14 +24,16 @@ import numpy as np
 
 from index.lexical import LexicalIndex
 from index.models import Chunk, Document
+from index.names import NameIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.json"
 LEXICAL = "lexical"
 SENTENCES = "sentences.json"
+NAMES = "names.json"
 REBUILD_HINT = "run `citebot build` to rebuild it"
 
 
@@ -59,6 +61,7 @@ class StoredIndex:
     vectors: faiss.Index
     lexical: LexicalIndex
     sentences: list[Sentence]
+    names: NameIndex
     path: Path
 
     def vector_matrix(self) -> np.ndarray:
@@ -100,6 +103,7 @@ def write_index(
     vectors: np.ndarray,
     lexical: LexicalIndex,
     sentences: list[Sentence],
+    names: NameIndex,
 ) -> None:
     flat = faiss.IndexFlatIP(vectors.shape[1])
     flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -112,6 +116,7 @@ def write_index(
     )
     lexical.save(directory / LEXICAL)
     (directory / SENTENCES).write_text(json.dumps([[s.doc_id, s.start, s.end] for s in sentences]), encoding="utf-8")
+    (directory / NAMES).write_text(json.dumps(names.to_json(), ensure_ascii=False), encoding="utf-8")
     # The manifest goes last: its presence marks a complete directory.
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -150,6 +155,7 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
         documents = [_document_from_json(d) for d in json.loads((real / DOCUMENTS).read_text(encoding="utf-8"))]
         lexical = LexicalIndex.load(real / LEXICAL)
         sentences = [Sentence(*row) for row in json.loads((real / SENTENCES).read_text(encoding="utf-8"))]
+        names = NameIndex.from_json(json.loads((real / NAMES).read_text(encoding="utf-8")))
     except Exception as error:  # faiss, json and bm25s each raise their own kinds for a damaged file
         raise IndexUnavailable(
             f"the index at {index_dir} is damaged ({type(error).__name__}: {error}); {REBUILD_HINT}"
@@ -170,6 +176,7 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
         vectors,
         lexical,
         sentences,
+        names,
         index_dir,
     )
 

@@ -86,9 +86,9 @@ def test_eval_reports_metrics(workdir: Path):
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     summary = report["summary"]
-    assert summary["all"]["mrr@10"] >= 0.90 and summary["all"]["recall@3"] >= 0.95
-    assert summary["cross"]["mrr@10"] >= 0.80
-    assert summary["none"]["unanswered"] >= summary["none"]["n"] - 1
+    assert summary["all"]["mrr@10"] >= 0.90 and summary["all"]["recall@3"] >= 0.92
+    assert summary["cross"]["mrr@10"] >= 0.83
+    assert summary["none"]["unanswered"] == summary["none"]["n"]
     assert summary["all"]["n"] - summary["all"]["answered"] <= 1
     assert {"id", "rank", "answered"} <= set(report["items"][0])
 

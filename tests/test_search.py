@@ -103,3 +103,18 @@ def test_off_topic_questions_are_not_answered(searcher):
 
 def test_empty_question(searcher):
     assert searcher.search("   ").answered is False
+
+
+def test_english_acronyms_reach_the_french_articles(searcher):
+    result = searcher.search("What is the SCO?", k=3)
+    assert result.answered and result.hits[0].source == "004_c4a08215d9484b76.txt"
+    result = searcher.search("What did the UAE say?", k=5)
+    assert result.answered and any(h.lang == "fr" and "Émirats" in h.text for h in result.hits)
+
+
+def test_a_question_about_a_name_no_article_mentions_is_not_answered(searcher):
+    for question in ("What is Kazakhstan's position on Venezuela?", "Tokaïev s'est-il rendu en Argentine ?"):
+        result = searcher.search(question, k=3)
+        assert not result.answered and result.hits == [], question
+    assert searcher.signals("What is Kazakhstan's position on Venezuela?").unknown_names == ("Venezuela",)
+    assert searcher.search("What did Tokayev say about Jordan?", k=1).answered
