@@ -340,6 +340,7 @@ class NameIndex:
         self.acronyms = sorted(set(acronyms))
         # Phrase keys of the table forms the corpus uses, and of the acronyms it defines itself.
         self.attested = frozenset(attested) | {phrase_key(form) for pair in self.acronyms for form in pair}
+        self._expand_cached = lru_cache(maxsize=512)(self._expand)
         # Loaded with the index, not on the first question that needs them.
         _generic_words()
         _common_words()
@@ -417,6 +418,10 @@ class NameIndex:
     # -- questions --
 
     def expand(self, question: str) -> Expansion:
+        # The search asks for alternatives and unknown names of one question in turn.
+        return self._expand_cached(question)
+
+    def _expand(self, question: str) -> Expansion:
         tokens = _tokens(question)
         lowercase_question = not any(ch.isupper() for ch in question)
         mentions: list[NameMention] = []
@@ -440,6 +445,10 @@ class NameIndex:
 
     def unknown_names(self, question: str) -> list[str]:
         return self.expand(question).unknown
+
+    def alternatives(self, question: str) -> dict[str, list[str]]:
+        """Each name of the question that has other forms in the corpus, with them (`NameSource`)."""
+        return {mention.text: list(mention.forms) for mention in self.expand(question).mentions if mention.forms}
 
     def _form_attested(self, form: str) -> bool:
         key = phrase_key(form)

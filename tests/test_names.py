@@ -10,7 +10,9 @@ import pytest
 from babel import Locale
 from rapidfuzz.distance import Levenshtein
 
+from index.lexical import terms
 from index.names import FUZZY_THRESHOLD, NameIndex, _skeleton, mine_acronyms, name_key
+from index.question import read_question
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -197,3 +199,12 @@ def test_a_name_in_most_texts_is_not_expanded(all_names: NameIndex) -> None:
     expansion = all_names.expand("What did Kazakhstan say about the UN?")
     assert "Казахстан" not in expansion.text
     assert "ONU" in expansion.text
+
+
+def test_the_search_reads_names_through_its_name_source(all_names: NameIndex) -> None:
+    question = read_question("What is the SCO?", all_names)
+    assert question.alternatives["SCO"][:2] == ["OCS", "Organisation de Coopération de Shanghai"]
+    assert "OCS" in question.expansion
+    # The French articles index "OCS" as "oc" (stemmed): the expansion must reach that term.
+    assert set(terms("l'OCS de Shanghai", "fr")) <= set(question.terms)
+    assert read_question("What is Kazakhstan's position on Venezuela?", all_names).unknown_names == ("Venezuela",)
