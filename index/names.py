@@ -650,14 +650,21 @@ def _attested_phrases(tokens: Sequence[_Token], phrases: dict[str, list[tuple[tu
 
 def _derived_attested(words: Iterable[str], entities: Sequence[_Entity]) -> set[str]:
     """Place names the corpus uses only in a derived form: "marocain" attests "Maroc", "Казахстана"
-    attests "Kazakhstan"."""
-    stems = _stem_table(entities)
-    prefixes = {stem[:_MIN_STEM] for stem in stems}
+    attests "Казахстан" (and only those forms: "Марокко" is not attested by "marocain")."""
+    stem_forms: dict[str, set[str]] = defaultdict(set)
+    for entity in entities:
+        if entity.kind != "place":
+            continue
+        for form in entity.forms:
+            key = phrase_key(form)
+            if " " not in key and not _is_acronym(form):
+                for stem in _stems(key):
+                    stem_forms[stem].add(key)
+    prefixes = {stem[:_MIN_STEM] for stem in stem_forms}
     found: set[str] = set()
     for word in words:
         if word[:_MIN_STEM] not in prefixes:
             continue
         for stem in _derived_stems(word):
-            for entity_id in stems.get(stem, ()):
-                found.update(phrase_key(form) for form in entities[entity_id].forms if not _is_acronym(form))
+            found.update(stem_forms.get(stem, ()))
     return found
