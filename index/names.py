@@ -370,7 +370,9 @@ class NameIndex:
 
     @classmethod
     def build(cls, texts: Sequence[tuple[str, str]]) -> NameIndex:
-        """From (text, language) per document or chunk."""
+        """From (text, language) per document (better than per chunk: a chunk may cut an acronym from its
+        definition). The language is not needed: names are told apart with the stop words, months and
+        weekdays of English, French and Russian together, as a question's language is often unclear."""
         words: set[str] = set()
         capitals: set[str] = set()
         lowercase: set[str] = set()
