@@ -47,8 +47,8 @@ FUZZY_THRESHOLD = 0.8
 FUZZY_MIN_LENGTH = 5
 # CLDR codes that are not places a question is about: the world, pseudo-locales, unknown region.
 _SKIPPED_TERRITORIES = frozenset({"001", "ZZ", "XA", "XB", "QO"})
-# A name in at least this share of the texts ("Kazakhstan" here) tells no passage apart: its other
-# forms would only pull up the few passages that use them (the one Russian article for "Казахстан").
+# A name in at least this share of the texts, all its forms together, is the corpus's topic (see
+# NameMention.topical).
 TOPIC_SHARE = 0.5
 # Small words that join the parts of one name: "Organisation of Islamic ...", "Tamim bin Hamad".
 _CONNECTORS = frozenset({"of", "de", "du", "des", "bin", "ibn", "al", "el", "van", "von", "der"})
@@ -299,11 +299,21 @@ class NameMention:
 
     text: str
     kind: str  # "place", "organisation", "acronym" or "name"
-    forms: tuple[str, ...]  # other forms of the same name that the corpus uses
+    forms: tuple[str, ...]  # other forms of the same name that the corpus uses, topical names' aside
     attested: bool  # some passage mentions it, in some form
+    # In TOPIC_SHARE of the texts, all forms together ("Kazakhstan", "Tokayev" here): it tells no passage
+    # apart, and its other forms would only pull up the passages that use them (the one Russian article
+    # for "Казахстан", the French ones for "Tokaïev"), so `forms` leaves them out.
+    topical: bool = False
 
     def to_json(self) -> dict:
-        return {"text": self.text, "kind": self.kind, "forms": list(self.forms), "attested": self.attested}
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "forms": list(self.forms),
+            "attested": self.attested,
+            "topical": self.topical,
+        }
 
 
 @dataclass(frozen=True)
@@ -312,8 +322,8 @@ class Expansion:
 
     @property
     def text(self) -> str:
-        """The other forms, as one string to append to a query."""
-        return " ".join(_distinct((form for mention in self.mentions for form in mention.forms), exclude=set()))
+        """The other forms of the names that set passages apart, as one string to append to a query."""
+        return " ".join(_distinct((form for mention in self.mentions for form in mention.forms), set()))
 
     @property
     def unknown(self) -> list[str]:
@@ -331,15 +341,18 @@ class NameIndex:
         names: dict[str, list[str]],
         acronyms: Iterable[tuple[str, str]],
         attested: Iterable[str],
-        topic: Iterable[str] = (),
+        name_texts: dict[str, list[int]] | None = None,
+        texts: int = 0,
     ) -> None:
         self.words = frozenset(words)
-        self.topic = frozenset(topic)  # keys of names found in TOPIC_SHARE of the texts or more
+        self.name_texts = name_texts or {}  # name key -> the texts (their positions) that use it
+        self.texts = texts
         self.capitals = frozenset(capitals)  # keys of words the corpus writes in capitals (acronyms)
         self.names = names  # name key -> its surface forms in the corpus, most frequent first
         self.acronyms = sorted(set(acronyms))
         # Phrase keys of the table forms the corpus uses, and of the acronyms it defines itself.
         self.attested = frozenset(attested) | {phrase_key(form) for pair in self.acronyms for form in pair}
+        self._expand_cached = lru_cache(maxsize=512)(self._expand)
         # Loaded with the index, not on the first question that needs them.
         _generic_words()
         _common_words()
@@ -357,16 +370,18 @@ class NameIndex:
 
     @classmethod
     def build(cls, texts: Sequence[tuple[str, str]]) -> NameIndex:
-        """From (text, language) per document or chunk."""
+        """From (text, language) per document (better than per chunk: a chunk may cut an acronym from its
+        definition). The language is not needed: names are told apart with the stop words, months and
+        weekdays of English, French and Russian together, as a question's language is often unclear."""
         words: set[str] = set()
         capitals: set[str] = set()
         lowercase: set[str] = set()
         surfaces: dict[str, Counter[str]] = defaultdict(Counter)
         acronyms: set[tuple[str, str]] = set()
-        text_counts: Counter[str] = Counter()
+        name_texts: dict[str, list[int]] = defaultdict(list)
         phrases = _phrase_table(_static_entities())
         attested: set[str] = set()
-        for text, _lang in texts:
+        for position, (text, _lang) in enumerate(texts):
             tokens = _tokens(text)
             for token in tokens:
                 words.add(token.key)
@@ -376,7 +391,8 @@ class NameIndex:
                     lowercase.add(token.key)
                 elif not token.initial and _name_like(token):
                     surfaces[token.key][token.text] += 1
-            text_counts.update({token.key for token in tokens if _name_like(token) and not _is_acronym(token.text)})
+            for key in {token.key for token in tokens if _name_like(token)}:
+                name_texts[key].append(position)
             attested.update(_attested_phrases(tokens, phrases))
             acronyms.update(mine_acronyms(text))
         # A word the corpus also writes in lower case is a common word ("President", "Emir" aside).
@@ -386,9 +402,7 @@ class NameIndex:
             if key not in lowercase or any(_is_acronym(surface) for surface in counts)
         }
         attested.update(_derived_attested(words, _static_entities()))
-        # A share of one or two texts says nothing about topics.
-        topic = [key for key, count in text_counts.items() if len(texts) >= 3 and count >= TOPIC_SHARE * len(texts)]
-        return cls(words, capitals, names, acronyms, attested, topic)
+        return cls(words, capitals, names, acronyms, attested, dict(name_texts), len(texts))
 
     def to_json(self) -> dict:
         return {
@@ -398,7 +412,8 @@ class NameIndex:
             "names": self.names,
             "acronyms": [list(pair) for pair in self.acronyms],
             "attested": sorted(self.attested),
-            "topic": sorted(self.topic),
+            "name_texts": self.name_texts,
+            "texts": self.texts,
         }
 
     @classmethod
@@ -411,12 +426,17 @@ class NameIndex:
             {key: list(forms) for key, forms in data["names"].items()},
             [(acronym, expansion) for acronym, expansion in data["acronyms"]],
             data["attested"],
-            data["topic"],
+            data["name_texts"],
+            data["texts"],
         )
 
     # -- questions --
 
     def expand(self, question: str) -> Expansion:
+        # The search asks for alternatives and unknown names of one question in turn.
+        return self._expand_cached(question)
+
+    def _expand(self, question: str) -> Expansion:
         tokens = _tokens(question)
         lowercase_question = not any(ch.isupper() for ch in question)
         mentions: list[NameMention] = []
@@ -441,6 +461,10 @@ class NameIndex:
     def unknown_names(self, question: str) -> list[str]:
         return self.expand(question).unknown
 
+    def alternatives(self, question: str) -> dict[str, list[str]]:
+        """Each name of the question that has other forms in the corpus, with them (`NameSource`)."""
+        return {mention.text: list(mention.forms) for mention in self.expand(question).mentions if mention.forms}
+
     def _form_attested(self, form: str) -> bool:
         key = phrase_key(form)
         if _is_acronym(form):
@@ -464,17 +488,27 @@ class NameIndex:
 
     def _entity_mention(self, text: str, entity_id: int) -> NameMention:
         entity = self._entities[entity_id]
-        own_keys = phrase_key(text).split()
-        forms = _distinct((form for form in entity.forms if self._form_attested(form)), exclude={_surface_key(text)})
-        if own_keys and not _is_acronym(text) and all(key in self.topic for key in own_keys):
-            forms = ()
+        topical = self._topical({phrase_key(form) for form in (text, *entity.forms)})
+        forms = (
+            ()
+            if topical
+            else _distinct((form for form in entity.forms if self._form_attested(form)), exclude={_surface_key(text)})
+        )
         attested = self._entity_attested[entity_id]
         if not attested and not _is_acronym(text):
             # The corpus may say "the Sahara" where CLDR says "Western Sahara": the words that set the place
             # apart are enough ("Zealand" in "New Zealand"), not CLDR's generic ones (Western, New, Islands).
             words = [token.key for token in _tokens(text) if _name_like(token) and token.key not in _generic_words()]
             attested = bool(words) and all(key in self.words or self._variants(key) for key in words)
-        return NameMention(text, entity.kind, forms, attested)
+        return NameMention(text, entity.kind, forms, attested, topical)
+
+    def _topical(self, keys: Iterable[str]) -> bool:
+        """Whether the texts using these forms of one name make TOPIC_SHARE of all texts (a share of one
+        or two texts says nothing)."""
+        if self.texts < 3:
+            return False
+        using = set().union(*(self.name_texts.get(key, ()) for key in keys))
+        return len(using) >= TOPIC_SHARE * self.texts
 
     def _is_candidate(self, tokens: Sequence[_Token], index: int) -> bool:
         token = tokens[index]
@@ -510,25 +544,30 @@ class NameIndex:
     def _run_mention(self, question: str, run: Sequence[_Token]) -> NameMention:
         forms: list[str] = []
         attested = True
+        topical = False
         kind = "acronym" if len(run) == 1 and _is_acronym(run[0].text) else "name"
         for token in run:
             if token.key in _CONNECTORS and not token.text[0].isupper():
                 continue
             variants = self._variants(token.key)
-            if token.key not in self.topic:
+            if self._topical({token.key, *variants}):
+                topical = True
+            else:
                 forms.extend(form for key in variants for form in self.names[key][:2])
             if token.key in self.words or variants:
                 continue
             entity_id = self._derived_entity(token.key)
             if entity_id is not None:
                 kind = "place"
-                forms.extend(self._entity_mention(token.text, entity_id).forms)
-                attested = attested and self._entity_attested[entity_id]
+                derived = self._entity_mention(token.text, entity_id)
+                forms.extend(derived.forms)
+                topical = topical or derived.topical
+                attested = attested and derived.attested
                 continue
             attested = False
         text = question[run[0].start : run[-1].end]
         own = {_surface_key(text), *(_surface_key(token.text) for token in run)}
-        return NameMention(text, kind, _distinct(forms, exclude=own), attested)
+        return NameMention(text, kind, _distinct(forms, exclude=own), attested, topical)
 
     def _variants(self, key: str) -> list[str]:
         """Name keys of the corpus that spell `key` another way (itself included when present)."""
@@ -641,14 +680,21 @@ def _attested_phrases(tokens: Sequence[_Token], phrases: dict[str, list[tuple[tu
 
 def _derived_attested(words: Iterable[str], entities: Sequence[_Entity]) -> set[str]:
     """Place names the corpus uses only in a derived form: "marocain" attests "Maroc", "Казахстана"
-    attests "Kazakhstan"."""
-    stems = _stem_table(entities)
-    prefixes = {stem[:_MIN_STEM] for stem in stems}
+    attests "Казахстан" (and only those forms: "Марокко" is not attested by "marocain")."""
+    stem_forms: dict[str, set[str]] = defaultdict(set)
+    for entity in entities:
+        if entity.kind != "place":
+            continue
+        for form in entity.forms:
+            key = phrase_key(form)
+            if " " not in key and not _is_acronym(form):
+                for stem in _stems(key):
+                    stem_forms[stem].add(key)
+    prefixes = {stem[:_MIN_STEM] for stem in stem_forms}
     found: set[str] = set()
     for word in words:
         if word[:_MIN_STEM] not in prefixes:
             continue
         for stem in _derived_stems(word):
-            for entity_id in stems.get(stem, ()):
-                found.update(phrase_key(form) for form in entities[entity_id].forms if not _is_acronym(form))
+            found.update(stem_forms.get(stem, ()))
     return found
