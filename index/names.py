@@ -47,7 +47,7 @@ FUZZY_THRESHOLD = 0.8
 FUZZY_MIN_LENGTH = 5
 # CLDR codes that are not places a question is about: the world, pseudo-locales, unknown region.
 _SKIPPED_TERRITORIES = frozenset({"001", "ZZ", "XA", "XB", "QO"})
-# A name in at least this share of the texts, all its forms together, is the corpus's topic (see
+# A name written one way in at least this share of the texts is the corpus's topic (see
 # NameMention.topical).
 TOPIC_SHARE = 0.5
 # Small words that join the parts of one name: "Organisation of Islamic ...", "Tamim bin Hamad".
@@ -301,9 +301,13 @@ class NameMention:
     kind: str  # "place", "organisation", "acronym" or "name"
     forms: tuple[str, ...]  # other forms of the same name that the corpus uses, topical names' aside
     attested: bool  # some passage mentions it, in some form
-    # In TOPIC_SHARE of the texts, all forms together ("Kazakhstan", "Tokayev" here): it tells no passage
-    # apart, and its other forms would only pull up the passages that use them (the one Russian article
-    # for "Казахстан", the French ones for "Tokaïev"), so `forms` leaves them out.
+    # Written as the question writes it in TOPIC_SHARE of the texts ("Kazakhstan" here, in English and
+    # French alike): it tells no passage apart, and its other forms would only pull up the few passages
+    # that spell it otherwise (the one Russian article for "Казахстан"), so `forms` leaves them out. A
+    # name spelled by language (Tokayev in English, Tokaïev in French) is not topical even when its
+    # forms together are everywhere: its forms give each language's passages the same chance. On
+    # dev_real (hybrid, lead's pipeline at d3ea5af), judging by all forms together instead cost MRR@10
+    # 0.79 -> 0.78 (r18 lost "Tokayev" for "Tokaïev ... l'ONU ?") for +0.014 cross MRR on dev.jsonl.
     topical: bool = False
 
     def to_json(self) -> dict:
@@ -488,7 +492,8 @@ class NameIndex:
 
     def _entity_mention(self, text: str, entity_id: int) -> NameMention:
         entity = self._entities[entity_id]
-        topical = self._topical({phrase_key(form) for form in (text, *entity.forms)})
+        own_keys = phrase_key(text).split()
+        topical = bool(own_keys) and not _is_acronym(text) and all(self._topical(key) for key in own_keys)
         forms = (
             ()
             if topical
@@ -502,13 +507,9 @@ class NameIndex:
             attested = bool(words) and all(key in self.words or self._variants(key) for key in words)
         return NameMention(text, entity.kind, forms, attested, topical)
 
-    def _topical(self, keys: Iterable[str]) -> bool:
-        """Whether the texts using these forms of one name make TOPIC_SHARE of all texts (a share of one
-        or two texts says nothing)."""
-        if self.texts < 3:
-            return False
-        using = set().union(*(self.name_texts.get(key, ()) for key in keys))
-        return len(using) >= TOPIC_SHARE * self.texts
+    def _topical(self, key: str) -> bool:
+        """Whether TOPIC_SHARE of the texts use this word (a share of one or two texts says nothing)."""
+        return self.texts >= 3 and len(self.name_texts.get(key, ())) >= TOPIC_SHARE * self.texts
 
     def _is_candidate(self, tokens: Sequence[_Token], index: int) -> bool:
         token = tokens[index]
@@ -550,7 +551,7 @@ class NameIndex:
             if token.key in _CONNECTORS and not token.text[0].isupper():
                 continue
             variants = self._variants(token.key)
-            if self._topical({token.key, *variants}):
+            if self._topical(token.key):
                 topical = True
             else:
                 forms.extend(form for key in variants for form in self.names[key][:2])

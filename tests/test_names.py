@@ -193,17 +193,17 @@ def test_json_round_trip_answers_the_same(all_names: NameIndex) -> None:
         NameIndex.from_json(stale)
 
 
-def test_a_name_in_most_texts_is_not_expanded(all_names: NameIndex) -> None:
+def test_a_name_written_one_way_in_most_texts_is_not_expanded(all_names: NameIndex) -> None:
     """Kazakhstan is in every article: its Russian form would only pull up the one Russian article."""
     expansion = all_names.expand("What did Kazakhstan say about the UN?")
     assert [mention.topical for mention in expansion.mentions] == [True, False]
     assert "Казахстан" not in expansion.text
     assert "ONU" in expansion.text
-    # Tokayev, Tokaïev and Токаев each in fewer than half the articles, together in most.
+    # Tokayev in the English articles, Tokaïev in the French ones: each form gives its language a chance.
     tokayev = all_names.expand("What did Tokayev say?")
-    assert tokayev.mentions[0].topical and not tokayev.text
+    assert not tokayev.mentions[0].topical and "Tokaïev" in tokayev.text
     # One topical name does not silence the other names of its run.
-    assert all_names.expand("Que pense Tokaïev de Poutine ?").text == "Putin"
+    assert all_names.expand("Que pense le Kazakhstan de Poutine ?").text == "Putin"
 
 
 def test_the_search_reads_names_through_its_name_source(all_names: NameIndex) -> None:
