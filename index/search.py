@@ -54,8 +54,8 @@ class SearchConfig:
     # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
     lift_scale: float = 1.0
     period_weight: float = 0.5
-    # "Latest" questions with a topic: the passages within this share of the best fused score, newest first.
-    recency_share: float = 0.9
+    # "Latest" questions with a topic: the newest of this many most relevant passages first.
+    recency_pool: int = 10
     diverse_min_share: float = 0.95
     abstention: Abstention = field(default_factory=Abstention)
 
@@ -236,7 +236,7 @@ class Searcher:
             # Diversified first: the date ordering is stable, so it keeps that spread within each day.
             ordered = newest_first(ordered, self.chunks, question.period)
         elif "dates" not in prepared.off and question.latest:
-            ordered = newest_relevant_first(ordered, self.chunks, config.recency_share)
+            ordered = newest_relevant_first(ordered, self.chunks, config.recency_pool)
         hits = self._hits(ordered, question, k, highlight)
         signals = self._signals(prepared, candidates, self._lift(prepared, config))
         answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")

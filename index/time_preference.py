@@ -30,13 +30,12 @@ def period_bonus(chunks: list[Chunk], period: Period, weight: float) -> Bonus:
     return Bonus("period", np.array(rows, dtype=np.int64), weight)
 
 
-def newest_relevant_first(candidates: list[Candidate], chunks: list[Chunk], share: float) -> list[Candidate]:
-    """ "Latest" with a topic: among the passages within `share` of the best fused score, newest first."""
-    if not candidates:
-        return candidates
-    floor = share * candidates[0].fused
-    relevant = [c for c in candidates if c.fused >= floor]
-    return newest_first(relevant, chunks, None) + [c for c in candidates if c.fused < floor]
+def newest_relevant_first(candidates: list[Candidate], chunks: list[Chunk], pool: int) -> list[Candidate]:
+    """"Latest" with a topic: the `pool` most relevant passages, newest first, then the rest.
+
+    A count rather than a share of the best score: fused scores fall faster or slower with RRF's k.
+    """
+    return newest_first(candidates[:pool], chunks, None) + candidates[pool:]
 
 
 def newest_first(candidates: list[Candidate], chunks: list[Chunk], period: Period | None) -> list[Candidate]:
