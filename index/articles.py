@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from index.dates import parse_full_date, split_leading_date
+from index.dates import Precision, WrittenDate, parse_written_date, split_leading_written_date
 
 _DATE_PREFIX = re.compile(
     r"^\s*(?:date|dated|published(?: on)?|updated(?: on)?|publi[ée](?: le)?|mis à jour(?: le)?)\s*:?\s+",
@@ -55,6 +55,7 @@ class ParsedArticle:
     title: str
     date: date | None
     paragraphs: list[str]
+    date_precision: Precision | None = None
 
     @property
     def text(self) -> str:
@@ -150,7 +151,7 @@ def _fallback_title(paragraphs: list[str]) -> str:
 
 def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
     paragraphs = _join_wrapped(_lines(raw, markdown))
-    found_date: date | None = None
+    found_date: WrittenDate | None = None
     title = ""
     header_done = False
     body: list[str] = []
@@ -158,13 +159,13 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
         if not header_done:
             prefixed = _DATE_PREFIX.match(paragraph)
             if prefixed and found_date is None:
-                leading = split_leading_date(paragraph[prefixed.end() :])
+                leading = split_leading_written_date(paragraph[prefixed.end() :])
                 if leading:
                     found_date, paragraph = leading
                     if not paragraph:
                         continue
-            elif found_date is None and (full := parse_full_date(paragraph)):
-                found_date = full
+            elif found_date is None and (alone := parse_written_date(paragraph)):
+                found_date = alone
                 continue
             if is_body(paragraph):
                 header_done = True
@@ -179,4 +180,9 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
     body = _drop_footers(body)
     while body and is_heading(body[-1]):
         body.pop()  # a trailing heading has no text of its own
-    return ParsedArticle(title=title or _fallback_title(body), date=found_date, paragraphs=body)
+    return ParsedArticle(
+        title=title or _fallback_title(body),
+        date=found_date.day if found_date else None,
+        paragraphs=body,
+        date_precision=found_date.precision if found_date else None,
+    )
