@@ -102,6 +102,7 @@ _DATE_IN_TEXT = re.compile(
 _DATELINE_CHARS = 60
 _BYLINE_MAX_WORDS = 40
 BYLINE_PARAGRAPHS = 3
+_LEDE_MIN_WORDS = 20
 _MONTHS = {
     "fr": (
         "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
@@ -186,16 +187,19 @@ def file_name_date(name: str) -> WrittenDate | None:
 def byline_date(paragraphs: list[str]) -> WrittenDate | None:
     """The date of a dateline or byline among the first paragraphs, never an event further down.
 
-    A dateline opens its paragraph ("Le 4 juillet 2024, Astana..."); a byline or caption is a short
-    paragraph of its own ("..., le 28 février 2025 à Rabat"). A date deep in a long lede is an event.
+    Only the lines up to and including the lede are read. A dateline opens its paragraph ("Le 4
+    juillet 2024, Astana..."); a byline or caption is a short paragraph ("..., le 28 février 2025 à
+    Rabat"). A date deep in a long lede, or anywhere after it, is an event, not the article's date.
     """
     for paragraph in paragraphs[:BYLINE_PARAGRAPHS]:
-        short = len(paragraph.split()) <= _BYLINE_MAX_WORDS
+        words = len(paragraph.split())
         for match in _DATE_IN_TEXT.finditer(paragraph):
-            if not short and match.start() > _DATELINE_CHARS:
+            if words > _BYLINE_MAX_WORDS and match.start() > _DATELINE_CHARS:
                 break
             if found := parse_written_date(match.group(0)):
                 return found
+        if words >= _LEDE_MIN_WORDS:
+            break  # the lede: what follows is the story
     return None
 
 
