@@ -44,7 +44,8 @@ _TITLE_MIN_WORDS = 4
 _LABEL_MAX_WORDS = 6
 _HEADING_MAX_WORDS = 16
 _TITLE_MAX_CHARS = 110
-_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}\s[–—-]\s")
+# "ASTANA – ", "KABUL, Afghanistan — ": the place a story was filed from, not its headline.
+_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,\s[A-ZÀ-Ý][\w .'-]{1,30})?\s[–—-]\s")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKUP = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`)")
 _MD_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))")

@@ -161,6 +161,9 @@ def split_leading_written_date(text: str) -> tuple[WrittenDate, str] | None:
     """A date of any precision that opens `text` (" date 2025-02 Murat ..."), and the text after it."""
     words = text.split()
     for size in range(min(_MAX_DATE_WORDS, len(words)), 0, -1):
+        # A written date ends with its day or year: "2025-02 Le Maroc" must not swallow "Le".
+        if not any(ch.isdigit() for ch in words[size - 1]):
+            continue
         found = parse_written_date(" ".join(words[:size]))
         if found:
             rest = text.strip()
