@@ -104,10 +104,34 @@ _BYLINE_MAX_WORDS = 40
 BYLINE_PARAGRAPHS = 3
 _LEDE_MIN_WORDS = 20
 _MONTHS = {
-    "fr": (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-    ).split(),
-    "en": "January February March April May June July August September October November December".split(),
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 
@@ -133,7 +157,7 @@ def _at_precision(day: date, precision: Precision) -> WrittenDate:
 
 
 def parse_written_date(text: str) -> WrittenDate | None:
-    """"2025-02-28", "2025-02", "2025", "28 février 2025", "February 2025": at the written precision."""
+    """ "2025-02-28", "2025-02", "2025", "28 février 2025", "February 2025": at the written precision."""
     text = text.strip().strip(",.;:|–—-").strip()
     if not text or not any(ch.isdigit() for ch in text) or len(text.split()) > _MAX_DATE_WORDS:
         return None
