@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from index.dates import Precision, WrittenDate, parse_written_date, split_leading_written_date
+from index.dates import Precision, WrittenDate, byline_date, parse_written_date, split_leading_written_date
 
 _DATE_PREFIX = re.compile(
     r"^\s*(?:date|dated|published(?: on)?|updated(?: on)?|publi[ée](?: le)?|mis à jour(?: le)?)\s*:?\s+",
@@ -57,6 +57,8 @@ class ParsedArticle:
     date: date | None
     paragraphs: list[str]
     date_precision: Precision | None = None
+    # A dateline or byline date in the first lines, the weakest source of a date.
+    byline: WrittenDate | None = None
 
     @property
     def text(self) -> str:
@@ -153,6 +155,7 @@ def _fallback_title(paragraphs: list[str]) -> str:
 def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
     paragraphs = _join_wrapped(_lines(raw, markdown))
     found_date: WrittenDate | None = None
+    byline: WrittenDate | None = None
     title = ""
     header_done = False
     body: list[str] = []
@@ -176,7 +179,9 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
                 title = paragraph
                 continue
             elif _words(paragraph) <= _LABEL_MAX_WORDS and is_heading(paragraph):
-                continue  # a category or menu label above the article
+                # A category label above the article, or a dateline ("Astana, le 3 juin 2024").
+                byline = byline or byline_date([paragraph])
+                continue
         body.append(paragraph)
     body = _drop_footers(body)
     while body and is_heading(body[-1]):
@@ -186,4 +191,5 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
         date=found_date.day if found_date else None,
         paragraphs=body,
         date_precision=found_date.precision if found_date else None,
+        byline=byline or byline_date(body),
     )

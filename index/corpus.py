@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
-from index.dates import WrittenDate, byline_date, file_name_date, parse_written_date
+from index.dates import WrittenDate, file_name_date, parse_written_date
 from index.language import detect_language
 from index.models import Document, Skipped
 from index.readers import READERS, Unreadable
@@ -124,7 +124,7 @@ def load_document(path: Path, source: str, max_bytes: int, override: Overrides |
         (override.date, SIDECAR_NAME),
         (read.date, read.date_source),
         (file_name_date(path.name), "file name"),
-        (byline_date(read.paragraphs), "byline"),
+        (read.byline, "byline"),
     )
     found, found_source = next(((day, where) for day, where in candidates if day is not None), (None, None))
     return Document(

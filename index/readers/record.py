@@ -20,6 +20,8 @@ class ReadArticle:
     # "html metadata", "header line", ...: shown by `citebot sources`.
     date_source: str | None = None
     url: str | None = None
+    # A dateline or byline date in the first lines, used only when nothing better dates the article.
+    byline: WrittenDate | None = None
 
     @property
     def text(self) -> str:
@@ -50,4 +52,5 @@ def from_text(
         date=found,
         date_source=source,
         url=url,
+        byline=parsed.byline,
     )
