@@ -162,7 +162,7 @@ async def sources_command(update: Update, context: Context) -> None:
     except IndexUnavailable:
         await _reply(update, text("unavailable", lang))
         return
-    for part in render.sources([(r.source, r.title, r.date, r.lang) for r in rows], lang):
+    for part in render.sources([(r.source, r.title, r.date, r.lang, r.date_precision) for r in rows], lang):
         await _reply(update, part)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.texts import Lang, text
+from index.dates import Precision, format_date
 from index.models import Hit
 
 MAX_MESSAGE = 4096
@@ -56,7 +57,7 @@ def _flat(value: str) -> str:
 
 def citation(hit: Hit, lang: Lang) -> str:
     parts = [f"<i>{escape(hit.title)}</i>", f"<code>{escape(hit.source)}</code>"]
-    parts.append(hit.date.isoformat() if hit.date else text("date_unknown", lang))
+    parts.append(format_date(hit.date, hit.date_precision, lang) if hit.date else text("date_unknown", lang))
     if hit.url and re.match(r"^https?://", hit.url):
         parts.append(f'<a href="{html.escape(hit.url, quote=True)}">{text("link", lang)}</a>')
     elif hit.url:
@@ -154,12 +155,12 @@ def _split(value: str, budget: int) -> list[str]:
     return pieces
 
 
-def sources(rows: Sequence[tuple[str, str, date | None, str]], lang: Lang) -> list[str]:
-    """The indexed articles, one line each (title, source, date, language), split as needed."""
+def sources(rows: Sequence[tuple[str, str, date | None, str, Precision | None]], lang: Lang) -> list[str]:
+    """The indexed articles, one line each (title, source, date as written, language), split as needed."""
     lines = [
         f"• <b>{escape(_cut_end(title, 200))}</b>\n  <code>{escape(source)}</code> · "
-        f"{day.isoformat() if day else text('date_unknown', lang)} · {escape(language)}"
-        for source, title, day, language in rows
+        f"{format_date(day, precision, lang) if day else text('date_unknown', lang)} · {escape(language)}"
+        for source, title, day, language, precision in rows
     ]
     messages, current = [], text("sources_title", lang, count=len(rows))
     for line in lines:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.build import BuildReport, build_index
+from index.dates import Precision
 from index.embedders import Embedder
 from index.models import SearchResult
 from index.search import Searcher
@@ -27,6 +28,7 @@ class SourceRow:
     title: str
     date: date | None
     lang: str
+    date_precision: Precision | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class RetrievalService:
         return report
 
     def sources(self) -> list[SourceRow]:
-        return [SourceRow(d.source, d.title, d.date, d.lang) for d in self.current().stored.documents]
+        return [SourceRow(d.source, d.title, d.date, d.lang, d.date_precision) for d in self.current().stored.documents]
 
     def stats(self) -> IndexStats:
         stored = self.current().stored

@@ -18,8 +18,10 @@ import typer
 
 from index.build import BuildReport, build_index
 from index.corpus import CorpusError
+from index.dates import Precision, date_json, format_date
 from index.embedders import Embedder, EmbedderError, create_embedder, model_id_for
 from index.evaluation import EvalFileError, read_items, run_eval
+from index.language import detect_language_confident
 from index.models import SearchResult
 from index.search import MODES, Searcher
 from index.settings import CoreSettings, SettingsError, load_core_settings
@@ -127,7 +129,12 @@ def _corpus_index(settings: CoreSettings, corpora: list[Path], embedder: Embedde
     return home / "index"
 
 
+def _shown_date(day: date | None, precision: Precision | None, lang: str) -> str:
+    return format_date(day, precision, lang) if day else ("date inconnue" if lang == "fr" else "date unknown")
+
+
 def _print_result(result: SearchResult) -> None:
+    lang = detect_language_confident(result.query) or "en"
     if not result.answered:
         typer.echo("Nothing in the indexed articles answers this question. See `citebot sources` for what they cover.")
         return
@@ -139,9 +146,7 @@ def _print_result(result: SearchResult) -> None:
         )
     for hit in result.hits:
         citation = " · ".join(
-            part
-            for part in (hit.title, hit.source, hit.date.isoformat() if hit.date else "date unknown", hit.url)
-            if part
+            part for part in (hit.title, hit.source, _shown_date(hit.date, hit.date_precision, lang), hit.url) if part
         )
         typer.echo(f"[{hit.rank}] {citation}")
         if hit.highlight:
@@ -196,7 +201,10 @@ def sources(index: IndexOption = None, as_json: JsonOption = False) -> None:
         {
             "source": d.source,
             "title": d.title,
-            "date": d.date.isoformat() if d.date else None,
+            "date": date_json(d.date, d.date_precision),
+            "date_precision": d.date_precision if d.date else None,
+            "date_source": d.date_source if d.date else None,
+            "shown_date": _shown_date(d.date, d.date_precision, d.lang),
             "lang": d.lang,
             "url": d.url,
             "chunks": counts.get(d.id, 0),
@@ -207,7 +215,8 @@ def sources(index: IndexOption = None, as_json: JsonOption = False) -> None:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        typer.echo(f"{row['source']}  {row['date'] or 'date unknown'}  {row['lang']}  {row['chunks']} chunks")
+        where = f" ({row['date_source']})" if row["date_source"] else ""
+        typer.echo(f"{row['source']}  {row['shown_date']}{where}  {row['lang']}  {row['chunks']} chunks")
         typer.echo(f"    {row['title']}" + (f"  <{row['url']}>" if row["url"] else ""))
 
 

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from index.dates import parse_full_date, split_leading_date
+from index.dates import Precision, WrittenDate, byline_date, parse_written_date, split_leading_written_date
 
 _DATE_PREFIX = re.compile(
     r"^\s*(?:date|dated|published(?: on)?|updated(?: on)?|publi[ée](?: le)?|mis à jour(?: le)?)\s*:?\s+",
@@ -44,7 +44,8 @@ _TITLE_MIN_WORDS = 4
 _LABEL_MAX_WORDS = 6
 _HEADING_MAX_WORDS = 16
 _TITLE_MAX_CHARS = 110
-_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}\s[–—-]\s")
+# "ASTANA – ", "KABUL, Afghanistan — ": the place a story was filed from, not its headline.
+_DATELINE = re.compile(r"^[A-ZÀ-Ý][A-ZÀ-Ý .'-]{1,40}(?:,\s[A-ZÀ-Ý][\w .'-]{1,30})?\s[–—-]\s")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKUP = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)|`)")
 _MD_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S))")
@@ -55,6 +56,9 @@ class ParsedArticle:
     title: str
     date: date | None
     paragraphs: list[str]
+    date_precision: Precision | None = None
+    # A dateline or byline date in the first lines, the weakest source of a date.
+    byline: WrittenDate | None = None
 
     @property
     def text(self) -> str:
@@ -150,7 +154,8 @@ def _fallback_title(paragraphs: list[str]) -> str:
 
 def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
     paragraphs = _join_wrapped(_lines(raw, markdown))
-    found_date: date | None = None
+    found_date: WrittenDate | None = None
+    byline: WrittenDate | None = None
     title = ""
     header_done = False
     body: list[str] = []
@@ -158,13 +163,13 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
         if not header_done:
             prefixed = _DATE_PREFIX.match(paragraph)
             if prefixed and found_date is None:
-                leading = split_leading_date(paragraph[prefixed.end() :])
+                leading = split_leading_written_date(paragraph[prefixed.end() :])
                 if leading:
                     found_date, paragraph = leading
                     if not paragraph:
                         continue
-            elif found_date is None and (full := parse_full_date(paragraph)):
-                found_date = full
+            elif found_date is None and (alone := parse_written_date(paragraph)):
+                found_date = alone
                 continue
             if is_body(paragraph):
                 header_done = True
@@ -174,9 +179,17 @@ def parse_article(raw: str, markdown: bool = False) -> ParsedArticle:
                 title = paragraph
                 continue
             elif _words(paragraph) <= _LABEL_MAX_WORDS and is_heading(paragraph):
-                continue  # a category or menu label above the article
+                # A category label above the article, or a dateline ("Astana, le 3 juin 2024").
+                byline = byline or byline_date([paragraph])
+                continue
         body.append(paragraph)
     body = _drop_footers(body)
     while body and is_heading(body[-1]):
         body.pop()  # a trailing heading has no text of its own
-    return ParsedArticle(title=title or _fallback_title(body), date=found_date, paragraphs=body)
+    return ParsedArticle(
+        title=title or _fallback_title(body),
+        date=found_date.day if found_date else None,
+        paragraphs=body,
+        date_precision=found_date.precision if found_date else None,
+        byline=byline or byline_date(body),
+    )

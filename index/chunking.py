@@ -87,6 +87,7 @@ def chunk_document(document: Document, first_id: int = 0, config: ChunkerConfig 
                 source=document.source,
                 title=document.title,
                 date=document.date,
+                date_precision=document.date_precision,
                 lang=document.lang,
                 url=document.url,
                 text=document.text[start:end],

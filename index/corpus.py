@@ -11,14 +11,14 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
-from index.articles import parse_article
-from index.dates import parse_full_date
+from index.dates import WrittenDate, file_name_date, parse_written_date
 from index.language import detect_language
 from index.models import Document, Skipped
+from index.readers import READERS, Unreadable
 
 log = logging.getLogger(__name__)
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+ARTICLE_SUFFIXES = tuple(READERS)
 SIDECAR_NAME = "metadata.toml"
 _SIDECAR_FIELDS = {"title", "date", "url"}
 
@@ -30,7 +30,7 @@ class CorpusError(Exception):
 @dataclass
 class Overrides:
     title: str | None = None
-    date: date | None = None
+    date: WrittenDate | None = None
     url: str | None = None
 
 
@@ -41,20 +41,14 @@ class CorpusLoad:
     warnings: list[str] = field(default_factory=list)
 
 
-def _decode(data: bytes) -> str | None:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _parse_override_date(value: object) -> date | None:
+def _parse_override_date(value: object) -> WrittenDate | None:
+    """A TOML date (2025-02-28), or a string: "2025-02-28", "2025-02", "2025", "février 2025"."""
     if isinstance(value, date):
-        return value
+        return WrittenDate(value, "day")
+    if isinstance(value, int) and 1800 <= value <= 2100:
+        return WrittenDate(date(value, 1, 1), "year")
     if isinstance(value, str):
-        return parse_full_date(value)
+        return parse_written_date(value)
     return None
 
 
@@ -94,15 +88,21 @@ def read_sidecar(corpus_dir: Path, warnings: list[str]) -> dict[str, Overrides]:
     return overrides
 
 
-def _article_files(corpus_dir: Path) -> list[Path]:
+def _corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file of the folder but hidden ones and the metadata file: the unsupported are reported."""
     return sorted(
         path
         for path in corpus_dir.rglob("*")
-        if path.suffix.lower() in ARTICLE_SUFFIXES and not any(part.startswith(".") for part in path.parts)
+        # A folder named like an article is reported too, rather than silently passed over.
+        if (path.is_file() or path.suffix.lower() in READERS)
+        and path.relative_to(corpus_dir).as_posix() != SIDECAR_NAME
+        and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
     )
 
 
 def load_document(path: Path, source: str, max_bytes: int, override: Overrides | None) -> Document | Skipped:
+    if path.suffix.lower() not in READERS:
+        return Skipped(source, f"unsupported file type {path.suffix.lower() or '(no extension)'}")
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -112,24 +112,32 @@ def load_document(path: Path, source: str, max_bytes: int, override: Overrides |
         return Skipped(source, f"unreadable ({error.strerror or error})")
     if not data.strip():
         return Skipped(source, "empty file")
-    if b"\x00" in data:
-        return Skipped(source, "binary file, not text")
-    text = _decode(data)
-    if text is None:
-        return Skipped(source, "not UTF-8 or cp1252 text")
-    parsed = parse_article(text, markdown=path.suffix.lower() == ".md")
-    if not parsed.paragraphs:
+    try:
+        read = READERS[path.suffix.lower()](data, path.name)
+    except Unreadable as error:
+        return Skipped(source, str(error))
+    if not read.paragraphs:
         return Skipped(source, "no article text after cleaning")
     override = override or Overrides()
+    # Sources of a date, most trusted first; a date deep in the text is an event, never used.
+    candidates = (
+        (override.date, SIDECAR_NAME),
+        (read.date, read.date_source),
+        (file_name_date(path.name), "file name"),
+        (read.byline, "byline"),
+    )
+    found, found_source = next(((day, where) for day, where in candidates if day is not None), (None, None))
     return Document(
         id=hashlib.sha1(source.encode()).hexdigest()[:12],
         source=source,
-        title=override.title or parsed.title,
-        date=override.date or parsed.date,
-        lang=detect_language(parsed.text, default="en"),
-        text=parsed.text,
+        title=override.title or read.title,
+        date=found.day if found else None,
+        lang=detect_language(read.text, default="en"),
+        text=read.text,
         sha256=hashlib.sha256(data).hexdigest(),
-        url=override.url,
+        url=override.url or read.url,
+        date_precision=found.precision if found else None,
+        date_source=found_source,
     )
 
 
@@ -139,7 +147,7 @@ def load_corpus(corpus_dir: Path, max_bytes: int, on_file: Callable[[int, int], 
         raise CorpusError(f"corpus folder {corpus_dir} does not exist; set CORPUS_DIR or pass --corpus")
     result = CorpusLoad()
     overrides = read_sidecar(corpus_dir, result.warnings)
-    files = _article_files(corpus_dir)
+    files = _corpus_files(corpus_dir)
     sources = {path.relative_to(corpus_dir).as_posix() for path in files}
     for name in sorted(set(overrides) - sources):
         result.warnings.append(f"{SIDECAR_NAME}: no article named {name!r}; entry ignored")
@@ -154,6 +162,7 @@ def load_corpus(corpus_dir: Path, max_bytes: int, on_file: Callable[[int, int], 
         if on_file is not None:
             on_file(done, len(files))
     if not result.documents:
-        why = f"{len(result.skipped)} file(s) skipped" if result.skipped else "no .txt or .md files"
-        raise CorpusError(f"no usable article in {corpus_dir} ({why}); add .txt or .md articles there")
+        why = f"{len(result.skipped)} file(s) skipped" if result.skipped else "no files"
+        kinds = ", ".join(ARTICLE_SUFFIXES)
+        raise CorpusError(f"no usable article in {corpus_dir} ({why}); add articles there ({kinds})")
     return result

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from index.dates import Precision, date_json
+
 
 @dataclass(frozen=True)
 class Document:
@@ -16,6 +18,10 @@ class Document:
     text: str
     sha256: str
     url: str | None = None
+    # The date as it was written: a day, a month or a year (`date` is the period's first day).
+    date_precision: Precision | None = None
+    # Where the date came from: "metadata.toml", "html metadata", "header line", "file name", ...
+    date_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Chunk:
     # Character offsets into the document's cleaned text, so overlapping chunks can be merged.
     start: int
     end: int
+    date_precision: Precision | None = None
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -66,6 +73,7 @@ class Hit:
     end: int
     # Where `highlight`'s sentences sit in `text`, so a reader can mark them in place.
     highlight_spans: tuple[tuple[int, int], ...] = ()
+    date_precision: Precision | None = None
 
     def to_json(self) -> dict:
         return {
@@ -73,7 +81,8 @@ class Hit:
             "score": round(self.score, 4),
             "source": self.source,
             "title": self.title,
-            "date": self.date.isoformat() if self.date else None,
+            "date": date_json(self.date, self.date_precision),
+            "date_precision": self.date_precision if self.date else None,
             "url": self.url,
             "lang": self.lang,
             "text": self.text,

@@ -305,6 +305,7 @@ class Searcher:
             source=chunk.source,
             title=chunk.title,
             date=chunk.date,
+            date_precision=chunk.date_precision,
             url=chunk.url,
             lang=chunk.lang,
             text=text[start:end],

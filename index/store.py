@@ -74,6 +74,8 @@ def _document_json(document: Document) -> dict:
         "source": document.source,
         "title": document.title,
         "date": document.date.isoformat() if document.date else None,
+        "date_precision": document.date_precision,
+        "date_source": document.date_source,
         "lang": document.lang,
         "url": document.url,
         "sha256": document.sha256,
@@ -91,6 +93,8 @@ def _document_from_json(data: dict) -> Document:
         text=data["text"],
         sha256=data["sha256"],
         url=data["url"],
+        date_precision=data.get("date_precision", "day" if data["date"] else None),
+        date_source=data.get("date_source"),
     )
 
 

@@ -11,14 +11,14 @@ from datetime import date
 
 import numpy as np
 
-from index.dates import Period
+from index.dates import Period, date_span
 from index.fusion import Bonus, Candidate
 from index.models import Chunk
 
 
 def published_span(chunk: Chunk) -> tuple[date, date] | None:
-    """The days an article's date stands for (a whole month for a month-precision date)."""
-    return (chunk.date, chunk.date) if chunk.date else None
+    """The days an article's date stands for: a month-precision date counts as inside that month."""
+    return date_span(chunk.date, chunk.date_precision) if chunk.date else None
 
 
 def _overlaps(span: tuple[date, date] | None, since: date, until: date) -> bool:

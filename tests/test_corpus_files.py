@@ -16,7 +16,7 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path: Path):
     (tmp_path / "undecodable.txt").write_bytes(b"\x81\x8d\x8f\x90 texte" * 5)
     (tmp_path / "huge.txt").write_text(ARTICLE * 200, encoding="utf-8")
     (tmp_path / "folder.txt").mkdir()
-    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF")
     loaded = load_corpus(tmp_path, max_bytes=5_000)
     assert sorted(d.source for d in loaded.documents) == ["good.txt", "latin.txt"]
     reasons = {s.source: s.reason for s in loaded.skipped}
@@ -25,7 +25,7 @@ def test_bad_files_are_skipped_with_a_reason(tmp_path: Path):
     assert reasons["undecodable.txt"].startswith("not UTF-8")
     assert reasons["huge.txt"].startswith("too large")
     assert reasons["folder.txt"].startswith("unreadable")
-    assert "ignored.pdf" not in reasons
+    assert reasons["broken.pdf"].startswith("unreadable PDF")
 
 
 def test_no_usable_article_is_a_clear_error(tmp_path: Path):
