@@ -117,7 +117,7 @@ def main() -> None:
     print(f"faiss {faiss.__version__}; exact index up to {EXACT_LIMIT:,} vectors; {DIM}-d; k={K}; 1 thread/query")
     header = (
         f"{'passages':>9} {'index':<13} {'build s':>8} {'file MB':>8} {'load s mmap/full':>17} "
-        f"{'RSS MB mmap/full':>17} {'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}"
+        f"{'RSS MB load mmap/full':>21} {'RSS MB +queries mmap/full':>25} {'p50 ms':>7} {'p95 ms':>7} {'recall@10':>9}"
     )
     print(header)
     with tempfile.TemporaryDirectory(prefix="citebot-scale-") as tmp:
@@ -147,13 +147,14 @@ def main() -> None:
                 print(
                     f"{n:>9,} {built['type'] + chosen:<13} {built['build_s']:>8.1f} {out.stat().st_size / 2**20:>8.0f} "
                     f"{mapped['load_s']:>8.2f}/{full['load_s']:<8.2f} "
-                    f"{mapped['rss_after_mb']:>8.0f}/{full['rss_after_mb']:<8.0f} "
+                    f"{mapped['rss_load_mb']:>10.0f}/{full['rss_load_mb']:<10.0f} "
+                    f"{mapped['rss_after_mb']:>12.0f}/{full['rss_after_mb']:<12.0f} "
                     f"{mapped['p50_ms']:>7.2f} {mapped['p95_ms']:>7.2f} {mapped['recall10']:>9.3f}",
                     flush=True,
                 )
                 out.unlink()
             print(f"{'':>9} float16 storage: top-10 cosine agreement with float32 {agreement:.4f}", flush=True)
-    print("* = the type build_vector_index picks at that size; RSS = growth after load + queries")
+    print("* = the type build_vector_index picks at that size; RSS = process growth after load, then after the queries")
 
 
 if __name__ == "__main__":

@@ -56,12 +56,14 @@ def save_vector_index(index: faiss.Index, path: Path) -> None:
 def load_vector_index(path: Path, mmap: bool = True) -> faiss.Index:
     """Read an index; with `mmap`, its vectors stay in the page cache instead of the process heap.
 
-    FAISS 1.15 maps flat codes (IndexFlat and HNSW's flat storage) with IO_FLAG_MMAP_IFC and IVF
-    inverted lists with IO_FLAG_MMAP; the two flags combine. A mapped index is read-only.
+    In FAISS 1.15 IO_FLAG_MMAP_IFC maps both IndexFlat's codes and IVF's array inverted lists
+    (measured: +0 MB and +2 MB RSS on load at 100k vectors, against +147 MB read whole). Adding
+    IO_FLAG_MMAP to it reads IVF lists whole again (+150 MB), so it is left out.
+    A mapped index is read-only.
     """
     if not mmap:
         return faiss.read_index(str(path))
-    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
     try:
         return faiss.read_index(str(path), flags)
     except RuntimeError:
