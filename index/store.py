@@ -25,6 +25,7 @@ import numpy as np
 from index.lexical import LexicalIndex
 from index.models import Chunk, Document
 from index.names import NameIndex
+from index.vectors import build_vector_index, load_vector_index, save_vector_index, vector_matrix
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -65,7 +66,7 @@ class StoredIndex:
     path: Path
 
     def vector_matrix(self) -> np.ndarray:
-        return self.vectors.reconstruct_n(0, self.vectors.ntotal)
+        return vector_matrix(self.vectors)
 
 
 def _document_json(document: Document) -> dict:
@@ -109,9 +110,7 @@ def write_index(
     sentences: list[Sentence],
     names: NameIndex,
 ) -> None:
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(directory / VECTORS))
+    save_vector_index(build_vector_index(vectors), directory / VECTORS)
     with (directory / CHUNKS).open("w", encoding="utf-8") as handle:
         for chunk, key in zip(chunks, embed_keys, strict=True):
             handle.write(json.dumps({**chunk.to_json(), "embed_key": key}, ensure_ascii=False) + "\n")
@@ -152,7 +151,7 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
             f"selects {model_id!r}; {REBUILD_HINT} with this model, or set EMBEDDING_MODEL back"
         )
     try:
-        vectors = faiss.read_index(str(real / VECTORS))
+        vectors = load_vector_index(real / VECTORS, mmap=True)
         rows = [json.loads(line) for line in (real / CHUNKS).read_text(encoding="utf-8").splitlines() if line]
         chunks = [Chunk.from_json({k: v for k, v in row.items() if k != "embed_key"}) for row in rows]
         embed_keys = [row["embed_key"] for row in rows]
