@@ -50,6 +50,15 @@ async def _running_job(application) -> RebuildJob:
     raise AssertionError("the build process never reported progress")
 
 
+async def _idle(application) -> None:
+    """The handler clears its state just after its last message: wait for that step."""
+    for _ in range(100):
+        if application.bot_data.get("rebuilding") is None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the rebuild state was never cleared")
+
+
 async def test_admin_reindex_with_progress_while_answering(emulator, seed_index, embedder, tmp_path):
     corpus, index_dir = _own_index(tmp_path, seed_index)
     _extra_articles(corpus, 12)  # enough new text that the rebuild takes a while
@@ -105,7 +114,7 @@ async def test_reindex_cancel_keeps_the_live_index(emulator, seed_index, embedde
         cancelled = await emulator.wait_for(lambda c: "Rebuild cancelled" in str(c.params.get("text")), timeout=60)
         assert "previous index stays in use" in cancelled.params["text"]
         assert job.process.returncode is not None and index_dir.resolve() == live
-        assert application.bot_data.get("rebuilding") is None
+        await _idle(application)
         emulator.send_text(24, emulator.user(24), GEO_QUESTION)
         reply = await emulator.reply_to(24)
         assert "geo_" not in reply.params["text"]
@@ -147,7 +156,7 @@ async def test_reindex_refused_while_citebot_build_holds_the_lock(emulator, seed
             emulator.send_text(ADMIN, emulator.user(ADMIN), "/reindex")
             reply = await emulator.reply_to(ADMIN)
         assert "already running in another process" in reply.params["text"]
-        assert application.bot_data.get("rebuilding") is None
+        await _idle(application)
 
 
 async def test_index_rebuilt_by_the_cli_is_picked_up(emulator, seed_index, embedder, tmp_path):
