@@ -1,23 +1,24 @@
 """Admin commands: rebuilding the index and the figures about it.
 
-Only users listed in ADMIN_IDS may use them; the others get a polite refusal.
+Only users listed in ADMIN_IDS may use them; the others get a polite refusal. `/reindex` runs the
+build in its own process (bot.rebuild) and edits its status message with the progress.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
-from bot import render
-from bot.handlers import REBUILDING, Context, _is_admin, _lang, _reply, _service
+from bot import rebuild, render
+from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
 from bot.texts import Lang, text
-from index.build import BuildReport
-from index.corpus import CorpusError
-from index.embedders import EmbedderError
-from index.store import BuildInProgress, IndexUnavailable
+from index.build import BuildProgress
+from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,42 +30,116 @@ async def reindex_command(update: Update, context: Context) -> None:
     if not _is_admin(update, context):
         await _reply(update, text("admins_only", lang))
         return
-    # The event loop runs one handler step at a time, so this check-and-set cannot race.
-    if context.bot_data.get(REBUILDING):
+    job: rebuild.RebuildJob | None = context.bot_data.get(REBUILDING)
+    if _command_argument(update.effective_message).lower() == "cancel":  # type: ignore[arg-type]
+        if not isinstance(job, rebuild.RebuildJob):
+            await _reply(update, text("nothing_to_cancel", lang))
+        else:
+            job.cancel()
+            await _reply(update, text("cancelling", lang))
+        return
+    # The event loop runs one handler step at a time: between this check and the set below there is
+    # no await, so two /reindex cannot both start a build.
+    if job is not None:
         await _reply(update, text("already_rebuilding", lang))
         return
-    context.bot_data[REBUILDING] = True
+    context.bot_data[REBUILDING] = "starting"
     try:
-        status = await _reply(update, text("rebuilding", lang))
-        try:
-            report = await asyncio.to_thread(_service(context).rebuild)
-        except (BuildInProgress, CorpusError, EmbedderError, IndexUnavailable, OSError) as error:
-            log.warning("rebuild failed: %s", error)
-            body = render.escape(text("rebuild_failed", lang, reason=str(error)))
-        else:
-            body = _rebuild_summary(report, lang)
-        if status is not None:
-            await status.edit_text(body, parse_mode=ParseMode.HTML)
+        await _rebuild(update, context, lang)
     finally:
-        context.bot_data[REBUILDING] = False
+        context.bot_data[REBUILDING] = None
 
 
-def _rebuild_summary(report: BuildReport, lang: Lang) -> str:
+async def _rebuild(update: Update, context: Context, lang: Lang) -> None:
+    settings = _settings(context)
+    if not await asyncio.to_thread(rebuild.lock_is_free, settings.index_dir):
+        await _reply(update, text("build_elsewhere", lang))
+        return
+    status = await _reply(update, text("rebuilding", lang))
+    try:
+        job = await rebuild.start_build(settings)
+    except OSError as error:
+        log.warning("could not start the build process: %s", error)
+        await _edit(status, render.escape(text("rebuild_failed", lang, reason=str(error))))
+        return
+    context.bot_data[REBUILDING] = job
+    last_edit = time.monotonic()
+
+    async def show(progress: BuildProgress) -> None:
+        nonlocal last_edit
+        if time.monotonic() - last_edit < settings.progress_edit_seconds:
+            return
+        last_edit = time.monotonic()
+        await _edit(status, render.escape(_progress_line(progress, lang)))
+
+    try:
+        outcome = await rebuild.follow(job, show)
+    except BaseException:
+        # The bot is stopping (or the reader failed): the build must not outlive it unseen.
+        await rebuild.stop(job)
+        raise
+    if outcome.cancelled:
+        body = text("rebuild_cancelled", lang)
+    elif outcome.report is None:
+        log.warning("rebuild failed (exit %s): %s", outcome.returncode, outcome.last_error)
+        body = text("rebuild_failed", lang, reason=outcome.last_error)
+    else:
+        try:
+            # Loading takes a while on a big index: a worker thread does it, answers go on meanwhile.
+            await asyncio.to_thread(_service(context).load)
+        except IndexUnavailable as error:
+            body = text("rebuild_failed", lang, reason=str(error))
+        else:
+            body = _rebuild_summary(outcome.report, lang)
+    await _edit(status, render.escape(body)[: render.MAX_MESSAGE])
+
+
+async def _edit(status: Message | None, body: str) -> None:
+    if status is None:
+        return
+    try:
+        await status.edit_text(body, parse_mode=ParseMode.HTML)
+    except TelegramError as error:
+        # A progress edit lost to a flood limit or an unchanged text is not worth failing the rebuild.
+        log.warning("could not edit the rebuild status: %s", error)
+
+
+def _progress_line(progress: BuildProgress, lang: Lang) -> str:
+    eta = ""
+    if progress.stage == "embedding" and 0 < progress.embedded < progress.to_embed:
+        left = progress.elapsed * (progress.to_embed - progress.embedded) / progress.embedded
+        eta = text("rebuild_eta", lang, seconds=left)
+    return text(
+        "rebuild_progress",
+        lang,
+        stage=text(f"stage_{progress.stage}", lang),
+        files_read=progress.files_read,
+        files_total=progress.files_total,
+        embedded=progress.embedded,
+        to_embed=progress.to_embed,
+        reused=progress.reused,
+        elapsed=progress.elapsed,
+        eta=eta,
+    )
+
+
+def _rebuild_summary(report: dict, lang: Lang) -> str:
     lines = [
         text(
             "rebuilt",
             lang,
-            documents=report.documents,
-            chunks=report.chunks,
-            seconds=report.seconds,
-            embedded=report.embedded,
-            reused=report.reused,
+            documents=report["documents"],
+            chunks=report["chunks"],
+            seconds=report["seconds"],
+            embedded=report["embedded"],
+            reused=report["reused"],
         )
     ]
-    lines += [text("skipped", lang, source=s.source, reason=s.reason) for s in report.skipped[:MAX_SKIPPED_LISTED]]
-    if len(report.skipped) > MAX_SKIPPED_LISTED:
-        lines.append(text("skipped_more", lang, count=len(report.skipped) - MAX_SKIPPED_LISTED))
-    return render.escape("\n".join(lines))[: render.MAX_MESSAGE]
+    skipped = report.get("skipped", [])
+    lines += [text("skipped", lang, source=s["source"], reason=s["reason"]) for s in skipped[:MAX_SKIPPED_LISTED]]
+    if len(skipped) > MAX_SKIPPED_LISTED:
+        lines.append(text("skipped_more", lang, count=len(skipped) - MAX_SKIPPED_LISTED))
+    return "\n".join(lines)
 
 
 async def stats_command(update: Update, context: Context) -> None:

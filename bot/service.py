@@ -11,7 +11,6 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 
-from index.build import BuildReport, build_index
 from index.dates import Precision
 from index.embedders import Embedder
 from index.models import SearchResult
@@ -80,14 +79,6 @@ class RetrievalService:
         with self._count:
             self._answered += 1
         return result
-
-    def rebuild(self) -> BuildReport:
-        """Build from the corpus into the index folder; the new index goes live for every chat at once."""
-        report = build_index(
-            self.settings.corpus_dir, self.settings.index_dir, self.embedder, self.settings.max_file_bytes
-        )
-        self.load()
-        return report
 
     def sources(self) -> list[SourceRow]:
         return [SourceRow(d.source, d.title, d.date, d.lang, d.date_precision) for d in self.current().stored.documents]

@@ -25,6 +25,12 @@ class BotSettings(CoreSettings):
     webhook_port: int = Field(8443, ge=1, le=65535, validation_alias="WEBHOOK_PORT")
     webhook_url: str | None = Field(None, validation_alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET_TOKEN")
+    # /reindex runs `citebot build` in its own process at this lower CPU priority (nice increment).
+    build_nice: int = Field(10, ge=0, le=19, validation_alias="BUILD_NICE")
+    # OpenMP threads of the build process; 0 leaves the engine's default.
+    build_threads: int = Field(0, ge=0, le=64, validation_alias="BUILD_THREADS")
+    # Telegram's flood limits: the /reindex status message is edited at most this often.
+    progress_edit_seconds: float = Field(3.0, ge=0.2, le=60, validation_alias="PROGRESS_EDIT_SECONDS")
 
     @field_validator("token")
     @classmethod

@@ -81,14 +81,37 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "fr": "Reconstruction de l’index… Je continue de répondre avec l’index actuel en attendant.",
     },
     "already_rebuilding": {
-        "en": "A rebuild is already running; its summary will follow.",
-        "fr": "Une reconstruction est déjà en cours ; son résumé suivra.",
+        "en": "A rebuild is already running; its summary will follow. /reindex cancel stops it.",
+        "fr": "Une reconstruction est déjà en cours ; son résumé suivra. /reindex cancel l’arrête.",
     },
     "rebuilt": {
         "en": "Index rebuilt: {documents} documents, {chunks} chunks in {seconds:.1f} s "
         "({embedded} texts embedded, {reused} reused).",
         "fr": "Index reconstruit : {documents} documents, {chunks} passages en {seconds:.1f} s "
         "({embedded} textes encodés, {reused} réutilisés).",
+    },
+    "rebuild_progress": {
+        "en": "Rebuilding the index… {stage}: {files_read}/{files_total} files read, {embedded}/{to_embed} "
+        "texts embedded ({reused} reused), {elapsed:.0f} s elapsed{eta}.\nI keep answering from the current "
+        "index meanwhile; /reindex cancel stops the rebuild.",
+        "fr": "Reconstruction de l’index… {stage} : {files_read}/{files_total} fichiers lus, {embedded}/{to_embed} "
+        "textes encodés ({reused} réutilisés), {elapsed:.0f} s écoulées{eta}.\nJe continue de répondre avec "
+        "l’index actuel ; /reindex cancel arrête la reconstruction.",
+    },
+    "rebuild_eta": {"en": ", about {seconds:.0f} s left", "fr": ", environ {seconds:.0f} s restantes"},
+    "stage_reading": {"en": "reading", "fr": "lecture"},
+    "stage_embedding": {"en": "embedding", "fr": "encodage"},
+    "stage_writing": {"en": "writing", "fr": "écriture"},
+    "rebuild_cancelled": {
+        "en": "Rebuild cancelled; the previous index stays in use.",
+        "fr": "Reconstruction annulée ; l’index précédent reste en service.",
+    },
+    "cancelling": {"en": "Stopping the rebuild…", "fr": "Arrêt de la reconstruction…"},
+    "nothing_to_cancel": {"en": "No rebuild is running.", "fr": "Aucune reconstruction n’est en cours."},
+    "build_elsewhere": {
+        "en": "A build of this index is already running in another process (citebot build); try again when it ends.",
+        "fr": "Une construction de cet index est déjà en cours dans un autre processus (citebot build) ; "
+        "réessayez quand elle sera terminée.",
     },
     "skipped": {"en": "Skipped {source}: {reason}", "fr": "Ignoré {source} : {reason}"},
     "skipped_more": {"en": "… and {count} more skipped files.", "fr": "… et {count} autres fichiers ignorés."},

