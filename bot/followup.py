@@ -32,8 +32,8 @@ QUESTION_WORDS = {
 # Words carrying no topic: question words, pointers, auxiliaries and articles.
 FILLER = QUESTION_WORDS | BACK_POINTERS | {
     "the", "a", "an", "of", "in", "on", "about", "for", "to", "did", "say", "said", "with",
-    "le", "les", "un", "une", "des", "de", "du", "d", "l", "au", "aux", "sur", "dans", "pour", "a",
-    "à", "s", "dit", "about", "concernant", "sujet", "est", "was", "were",
+    "le", "les", "un", "une", "des", "de", "du", "d", "l", "au", "aux", "sur", "dans", "pour",
+    "à", "s", "dit", "concernant", "sujet", "est", "was", "were",
 }  # fmt: skip
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -57,9 +57,8 @@ def _names(message: str) -> list[str]:
     found = []
     for position, word in enumerate(words):
         lower = word.lower()
-        if _YEAR.match(word):
-            found.append(word)
-        elif word[:1].isupper() and lower not in FILLER and not (position == 0 and lower in QUESTION_WORDS):
+        capitalised = word[:1].isupper() and lower not in FILLER
+        if _YEAR.match(word) or (capitalised and not (position == 0 and lower in QUESTION_WORDS)):
             found.append(word)
     return found
 
@@ -94,10 +93,7 @@ def compose(previous: str, followup: str) -> str:
     query = previous.rstrip(" ?!.")
     if new_years:
         years = [n for n in _names(previous) if _YEAR.match(n)]
-        if years:
-            query = re.sub(rf"\b{years[-1]}\b", new_years[0], query)
-        else:
-            query = f"{query} {new_years[0]}"
+        query = re.sub(rf"\b{years[-1]}\b", new_years[0], query) if years else f"{query} {new_years[0]}"
     if new_plain and len(old_names) > 1:
         # The topic is the last name of the earlier question; the first is its subject, kept.
         query = re.sub(rf"\b{re.escape(old_names[-1])}\b", " ".join(new_plain), query)
