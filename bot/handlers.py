@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
+from cachetools import TTLCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import render
+from bot import followup, render
 from bot.answers import Answer, AnswerCache, button_data, parse_button
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
@@ -25,6 +27,9 @@ from index.store import IndexUnavailable
 log = logging.getLogger(__name__)
 
 SERVICE, ANSWERS, QUOTA, SETTINGS, REBUILDING = "service", "answers", "quota", "settings", "rebuilding"
+FOLLOWS = "follows"
+# A short private message this soon after an answer is read as continuing its question.
+FOLLOW_UP_SECONDS = 180.0
 # Passages kept per question, so More can page through them without searching again.
 ANSWER_DEPTH = 12
 
@@ -101,6 +106,33 @@ async def _reply(update: Update, body: str, **kwargs: object) -> Message | None:
     return await message.reply_text(body, parse_mode=ParseMode.HTML, do_quote=in_group, **kwargs)  # type: ignore[arg-type]
 
 
+class FollowUps:
+    """The question behind each recent answer: by answer message (for replies) and by private chat."""
+
+    def __init__(self, size: int = 20_000, seconds: float = 24 * 3600) -> None:
+        self.by_message: TTLCache[tuple[int, int], str] = TTLCache(maxsize=size, ttl=seconds)
+        self.last_private: TTLCache[int, tuple[str, float]] = TTLCache(maxsize=size, ttl=FOLLOW_UP_SECONDS)
+
+    def remember(self, message: Message, query: str) -> None:
+        self.by_message[(message.chat_id, message.message_id)] = query
+        if message.chat.type == ChatType.PRIVATE:
+            self.last_private[message.chat_id] = (query, time.monotonic())
+
+    def previous(self, message: Message, question: str) -> str | None:
+        """The question `message` may follow: the answer it replies to, or a very recent private one."""
+        replied = message.reply_to_message
+        if replied is not None:
+            return self.by_message.get((message.chat_id, replied.message_id))
+        if message.chat.type != ChatType.PRIVATE or not followup.is_short(question):
+            return None
+        last = self.last_private.get(message.chat_id)
+        return last[0] if last and time.monotonic() - last[1] <= FOLLOW_UP_SECONDS else None
+
+
+def _follow_ups(context: Context) -> FollowUps:
+    return context.bot_data.setdefault(FOLLOWS, FollowUps())
+
+
 async def answer_question(update: Update, context: Context, question: str) -> None:
     settings = _settings(context)
     lang = _lang(update, question)
@@ -115,10 +147,13 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if not quota.allow(update.effective_user.id):  # type: ignore[union-attr]
         await _reply(update, text("rate_limited", lang, limit=quota.per_minute))
         return
+    message = update.effective_message
+    previous = _follow_ups(context).previous(message, question) if message is not None else None
+    query, merged = followup.query_for(previous, question)
     # No "typing…" chat action: answers take tens of milliseconds, and under Telegram's flood limits
     # every extra request delays someone else's answer (50 users at once: 3.3 s with it, 2.6 s without).
     try:
-        result = await asyncio.to_thread(_service(context).search, question, ANSWER_DEPTH)
+        result = await asyncio.to_thread(_service(context).search, query, ANSWER_DEPTH)
     except IndexUnavailable:
         log.warning("question received but no index is loadable")
         await _reply(update, text("unavailable", lang))
@@ -128,11 +163,14 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         return
     key = context.bot_data[ANSWERS].put(Answer(question, lang, result.hits, result.period))
     shown = result.hits[: settings.passages_per_answer]
-    await _reply(
+    sent = await _reply(
         update,
-        render.answer(question, shown, lang, 1, result.period),
+        render.answer(question, shown, lang, 1, result.period, followed=previous if merged else None),
         reply_markup=_keyboard(key, lang, 0, len(shown), len(result.hits)),
     )
+    if sent is not None:
+        # What a follow-up to this answer continues: the question as searched, so subjects chain.
+        _follow_ups(context).remember(sent, query)
 
 
 # Commands --------------------------------------------------------------------------------

@@ -100,9 +100,15 @@ def answer(
     lang: Lang,
     first_rank: int = 1,
     period: tuple[date | None, date | None] | None = None,
+    followed: str | None = None,
 ) -> str:
-    """One message: the question, then each passage with its citation; never over 4096 characters."""
+    """One message: the question, then each passage with its citation; never over 4096 characters.
+
+    `followed` is the earlier question a follow-up was searched with, said so the user can tell.
+    """
     header = f"🔎 <i>{escape(_cut_end(_flat(question), 300))}</i>"
+    if followed:
+        header += "\n" + text("following", lang, question=f"<i>{escape(_cut_end(_flat(followed), 200))}</i>")
     note = _period_note(period, lang)
     for context in CONTEXT_STEPS:
         message = _compose(header, note, hits, lang, first_rank, context, None)

@@ -48,6 +48,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "qu’ils couvrent.",
     },
     "more": {"en": "More ▸", "fr": "Suite ▸"},
+    "following": {"en": "↪ following: {question}", "fr": "↪ suite de : {question}"},
     "full": {"en": "Full text {n}", "fr": "Texte intégral {n}"},
     "no_more": {"en": "No more passages for this question.", "fr": "Plus d’autres passages pour cette question."},
     "expired": {
