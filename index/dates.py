@@ -9,12 +9,10 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-import dateparser
 from babel import dates as babel_dates
 from dateparser.date import DateDataParser
 
 LANGUAGES = ["fr", "en"]
-_STRICT = {"STRICT_PARSING": True, "PREFER_DAY_OF_MONTH": "first"}
 _MAX_DATE_WORDS = 6
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _WORD_BEFORE_YEAR = re.compile(r"([^\W\d_]+\.?)\s+(?=(?:1[89]\d\d|20\d\d)\b)")
@@ -23,31 +21,6 @@ _RECENCY = re.compile(
     r"r[ée]cent(?:e|es|s)?|r[ée]cemment|plus r[ée]cent(?:e|es|s)?)\b",
     re.IGNORECASE,
 )
-
-
-def parse_full_date(text: str) -> date | None:
-    """A complete day-month-year date written in French or English, or None.
-
-    Only a full date counts: a bare year or month would make us invent a day.
-    """
-    text = text.strip().strip(",.;:|–—-").strip()
-    if not text or not any(ch.isdigit() for ch in text) or len(text.split()) > _MAX_DATE_WORDS:
-        return None
-    parsed = dateparser.parse(text, languages=LANGUAGES, settings=_STRICT)
-    return parsed.date() if parsed else None
-
-
-def split_leading_date(text: str) -> tuple[date, str] | None:
-    """A date that opens `text` (e.g. "2026-03-02 ALMATY – ..."), and the text after it."""
-    words = text.split()
-    for size in range(min(_MAX_DATE_WORDS, len(words)), 0, -1):
-        found = parse_full_date(" ".join(words[:size]))
-        if found:
-            rest = text.strip()
-            for word in words[:size]:
-                rest = rest[rest.index(word) + len(word) :]
-            return found, rest.strip()
-    return None
 
 
 @dataclass(frozen=True)
