@@ -92,6 +92,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
             handlers.SETTINGS: settings,
             handlers.ANSWERS: AnswerCache(),
             handlers.QUOTA: QuestionQuota(settings.questions_per_minute),
+            handlers.FOLLOWS: handlers.FollowUps(),
         }
     )
     new_message = filters.UpdateType.MESSAGE

@@ -130,7 +130,7 @@ class FollowUps:
 
 
 def _follow_ups(context: Context) -> FollowUps:
-    return context.bot_data.setdefault(FOLLOWS, FollowUps())
+    return context.bot_data[FOLLOWS]
 
 
 async def answer_question(update: Update, context: Context, question: str) -> None:
