@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers
+from bot import admin, handlers, upload
 from bot.answers import AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
@@ -103,6 +103,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         ("ask", handlers.ask_command),
         ("reindex", admin.reindex_command),
         ("stats", admin.stats_command),
+        ("remove", upload.remove_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new_message))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS

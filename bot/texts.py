@@ -120,6 +120,28 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "The rebuild failed; the previous index stays in use. Reason: {reason}",
         "fr": "La reconstruction a échoué ; l’index précédent reste en service. Raison : {reason}",
     },
+    "remove_usage": {
+        "en": "Usage: <code>/remove FILE</code>, a file name as /sources shows it.",
+        "fr": "Utilisation : <code>/remove FICHIER</code>, un nom de fichier tel que /sources l’affiche.",
+    },
+    "unsafe_name": {
+        "en": "Refused: <code>{name}</code> is not a plain file name inside the corpus folder.",
+        "fr": "Refusé : <code>{name}</code> n’est pas un simple nom de fichier dans le dossier du corpus.",
+    },
+    "no_such_file": {
+        "en": "There is no file <code>{name}</code> in the corpus; /sources lists the files.",
+        "fr": "Il n’y a pas de fichier <code>{name}</code> dans le corpus ; /sources liste les fichiers.",
+    },
+    "removed": {
+        "en": "Moved <code>{name}</code> out of the corpus to <code>{target}</code> (nothing is deleted). "
+        "Rebuilding the index…",
+        "fr": "<code>{name}</code> a été sorti du corpus vers <code>{target}</code> (rien n’est supprimé). "
+        "Reconstruction de l’index…",
+    },
+    "remove_failed": {
+        "en": "Could not move <code>{name}</code>: {reason}",
+        "fr": "Impossible de déplacer <code>{name}</code> : {reason}",
+    },
     "stats": {
         "en": "<b>Index</b>: {documents} documents, {chunks} chunks\n<b>Model</b>: {model}\n"
         "<b>Built</b>: {built}\n<b>Questions answered since start</b>: {answered}",
