@@ -79,6 +79,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         Application.builder()
         .token(settings.token.get_secret_value())
         .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # One slow question (or a rebuild) must not hold up the others.
         .concurrent_updates(True)
@@ -112,6 +113,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text)
     )
     application.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    application.add_handler(MessageHandler(new_message & private & filters.Document.ALL, upload.document_message))
     application.add_handler(
         MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_non_text)
     )

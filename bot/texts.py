@@ -142,6 +142,49 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Could not move <code>{name}</code>: {reason}",
         "fr": "Impossible de déplacer <code>{name}</code> : {reason}",
     },
+    "upload_admins_only": {
+        "en": "Thank you, but only the bot's admins can add articles. Send me your question as a message instead.",
+        "fr": "Merci, mais seuls les administrateurs du bot peuvent ajouter des articles. Envoyez-moi plutôt "
+        "votre question sous forme de message.",
+    },
+    "bad_suffix": {
+        "en": "Refused: <code>{name}</code> is not a kind of file I index ({allowed}).",
+        "fr": "Refusé : <code>{name}</code> n’est pas un type de fichier que j’indexe ({allowed}).",
+    },
+    "bad_content": {
+        "en": "Refused: <code>{name}</code> does not hold a readable {kind} file.",
+        "fr": "Refusé : <code>{name}</code> ne contient pas un fichier {kind} lisible.",
+    },
+    "too_big": {
+        "en": "Refused: <code>{name}</code> is {size} bytes; the limit is {limit} bytes (MAX_FILE_BYTES).",
+        "fr": "Refusé : <code>{name}</code> fait {size} octets ; la limite est de {limit} octets (MAX_FILE_BYTES).",
+    },
+    "duplicate": {
+        "en": "Refused: the corpus already holds this very file, as <code>{existing}</code>.",
+        "fr": "Refusé : le corpus contient déjà ce même fichier, sous le nom <code>{existing}</code>.",
+    },
+    "name_taken": {
+        "en": "Refused: a different file named <code>{name}</code> is already in the corpus; rename yours, or "
+        "/remove the old one first.",
+        "fr": "Refusé : un autre fichier nommé <code>{name}</code> est déjà dans le corpus ; renommez le vôtre "
+        "ou retirez l’ancien avec /remove.",
+    },
+    "upload_failed": {
+        "en": "Could not save the file: {reason}",
+        "fr": "Impossible d’enregistrer le fichier : {reason}",
+    },
+    "upload_saved": {
+        "en": "Saved <code>{name}</code> in the corpus. Rebuilding the index…",
+        "fr": "<code>{name}</code> a été ajouté au corpus. Reconstruction de l’index…",
+    },
+    "uploaded_as": {
+        "en": "New article: {citation}\nChunks indexed: {chunks}",
+        "fr": "Nouvel article : {citation}\nPassages indexés : {chunks}",
+    },
+    "upload_not_indexed": {
+        "en": "<code>{name}</code> was not indexed; the skipped files above say why.",
+        "fr": "<code>{name}</code> n’a pas été indexé ; les fichiers ignorés ci-dessus disent pourquoi.",
+    },
     "stats": {
         "en": "<b>Index</b>: {documents} documents, {chunks} chunks\n<b>Model</b>: {model}\n"
         "<b>Built</b>: {built}\n<b>Questions answered since start</b>: {answered}",

@@ -8,16 +8,21 @@ it back.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import logging
+import os
 import shutil
+import tempfile
+import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from telegram import Update
 
 from bot import render
 from bot.admin import claim_rebuild, rebuild_and_report
-from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _settings
-from bot.texts import text
+from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
+from bot.texts import Lang, text
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +92,127 @@ async def remove_command(update: Update, context: Context) -> None:
         return
     await _reply(update, text("removed", lang, name=render.escape(name), target=render.escape(str(target))))
     await rebuild_and_report(update, context, lang)
+
+
+# Documents sent by an admin ---------------------------------------------------------------
+
+ALLOWED_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+
+
+class Refused(ValueError):
+    """An upload that is not written, with the text key and fields of the reason."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        super().__init__(key)
+        self.key, self.fields = key, fields
+
+
+def safe_upload_name(name: str) -> str:
+    """The plain file name to write, or Refused: any path in the name is refused, not guessed at."""
+    name = name.strip()
+    if not name or "/" in name or "\\" in name or name in {".", ".."} or ".." in name or name.startswith("."):
+        raise Refused("unsafe_name", name=name)
+    if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+        raise Refused("bad_suffix", name=name, allowed=" ".join(sorted(ALLOWED_SUFFIXES)))
+    return name
+
+
+def check_content(name: str, data: bytes) -> None:
+    """The bytes must be what the suffix says, so the build does not skip the file later."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        ok = data.startswith(b"%PDF")
+    elif suffix == ".docx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                ok = "word/document.xml" in archive.namelist()
+        except zipfile.BadZipFile:
+            ok = False
+    else:
+        try:
+            decoded = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            ok = False
+        else:
+            head = decoded[:4096].lower()
+            ok = suffix not in {".html", ".htm"} or any(tag in head for tag in ("<html", "<body", "<!doctype"))
+    if not ok:
+        raise Refused("bad_content", name=name, kind=suffix.lstrip(".").upper())
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
+    """Write the file atomically into the corpus; Refused for an existing name or identical content."""
+    check_content(name, data)
+    digest = hashlib.sha256(data).hexdigest()
+    root = corpus_dir.resolve()
+    for existing in sorted(root.rglob("*")):
+        if existing.is_file() and existing.stat().st_size == len(data) and _sha256(existing) == digest:
+            raise Refused("duplicate", name=name, existing=str(existing.relative_to(root)))
+    target = root / name
+    if target.exists():
+        raise Refused("name_taken", name=name)
+    # Written beside the target then renamed: a build never reads a half-written file.
+    with tempfile.NamedTemporaryFile(dir=root, prefix=".upload-", delete=False) as handle:
+        handle.write(data)
+        temporary = Path(handle.name)
+    try:
+        os.link(temporary, target)  # fails if the name appeared meanwhile, never overwrites
+    except FileExistsError:
+        raise Refused("name_taken", name=name) from None
+    finally:
+        temporary.unlink()
+    return target
+
+
+def _citation_line(context: Context, name: str, lang: Lang) -> str:
+    stored = _service(context).current().stored
+    document = next((d for d in stored.documents if d.source == name), None)
+    if document is None:
+        return text("upload_not_indexed", lang, name=render.escape(name))
+    chunks = sum(1 for c in stored.chunks if c.doc_id == document.id)
+    day = render.format_date(document.date, document.date_precision, lang) if document.date else None
+    parts = [f"<i>{render.escape(document.title)}</i>", f"<code>{render.escape(name)}</code>"]
+    parts.append(day or text("date_unknown", lang))
+    return text("uploaded_as", lang, citation=" · ".join(parts), chunks=chunks)
+
+
+async def document_message(update: Update, context: Context) -> None:
+    lang = _lang(update)
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    if not _is_admin(update, context):
+        await _reply(update, text("upload_admins_only", lang))
+        return
+    document = message.document
+    settings = _settings(context)
+    try:
+        name = safe_upload_name(document.file_name or "")
+        if document.file_size is not None and document.file_size > settings.max_file_bytes:
+            raise Refused("too_big", name=name, size=document.file_size, limit=settings.max_file_bytes)
+        file = await context.bot.get_file(document.file_id)
+        data = bytes(await file.download_as_bytearray())
+        if len(data) > settings.max_file_bytes:
+            raise Refused("too_big", name=name, size=len(data), limit=settings.max_file_bytes)
+        if not claim_rebuild(context):
+            await _reply(update, text("already_rebuilding", lang))
+            return
+        try:
+            await asyncio.to_thread(write_upload, settings.corpus_dir, name, data)
+        except BaseException:
+            context.bot_data[REBUILDING] = None
+            raise
+    except Refused as refusal:
+        fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
+        await _reply(update, text(refusal.key, lang, **fields))
+        return
+    except OSError as error:
+        log.warning("could not save the upload %r: %s", document.file_name, error)
+        await _reply(update, text("upload_failed", lang, reason=render.escape(str(error))))
+        return
+    await _reply(update, text("upload_saved", lang, name=render.escape(name)))
+    await rebuild_and_report(update, context, lang, lambda: _citation_line(context, name, lang))
