@@ -25,7 +25,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "in bold, then title · source · date. <b>More</b> shows further passages, <b>Full text</b> the whole "
         "passage. Name a month or year (<i>in March 2026</i>) to keep to that period, or ask for the "
         "<i>latest</i>.\n\n<b>What I know</b>: {documents} articles ({languages}); /sources lists them.\n"
-        "Admins: /reindex rebuilds the index, /stats shows figures.",
+        "Admins: /reindex rebuilds the index, /stats shows figures, /remove FILE takes an article out; send a "
+        "file (.txt .md .html .pdf .docx) to add it.",
         "fr": "<b>Comment poser une question</b>\n• En privé : écrivez simplement votre question, en français ou "
         "en anglais.\n• Dans un groupe : <code>/ask votre question</code>, mentionnez-moi (<code>@{bot} votre "
         "question</code>) ou répondez à l’un de mes messages.\n\nChaque réponse montre les meilleurs passages, "
@@ -33,7 +34,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "<b>Texte intégral</b> le passage entier. Nommez un mois ou une année (<i>en avril 2025</i>) pour vous "
         "y limiter, ou demandez la <i>dernière</i> déclaration.\n\n<b>Ce que je connais</b> : {documents} "
         "articles ({languages}) ; /sources les liste.\nAdmins : /reindex reconstruit l’index, /stats donne "
-        "les chiffres.",
+        "les chiffres, /remove FICHIER retire un article ; envoyez un fichier (.txt .md .html .pdf .docx) "
+        "pour l’ajouter.",
     },
     "sources_title": {"en": "<b>Indexed articles</b> ({count})", "fr": "<b>Articles indexés</b> ({count})"},
     "date_unknown": {"en": "date unknown", "fr": "date inconnue"},
