@@ -171,6 +171,18 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "fr": "Refusé : un autre fichier nommé <code>{name}</code> est déjà dans le corpus ; renommez le vôtre "
         "ou retirez l’ancien avec /remove.",
     },
+    "bad_caption": {
+        "en": "Refused: the caption line <code>{line}</code> is not one of <code>title: …</code>, "
+        "<code>date: 2025-02</code>, <code>url: https://…</code>. Nothing was saved.",
+        "fr": "Refusé : la ligne de légende <code>{line}</code> n’est pas de la forme <code>title: …</code>, "
+        "<code>date: 2025-02</code> ou <code>url: https://…</code>. Rien n’a été enregistré.",
+    },
+    "metadata_conflict": {
+        "en": "Refused: metadata.toml already has an entry for <code>{name}</code> (or cannot be read); "
+        "fix it by hand first. Nothing was saved.",
+        "fr": "Refusé : metadata.toml a déjà une entrée pour <code>{name}</code> (ou est illisible) ; "
+        "corrigez-le à la main d’abord. Rien n’a été enregistré.",
+    },
     "upload_failed": {
         "en": "Could not save the file: {reason}",
         "fr": "Impossible d’enregistrer le fichier : {reason}",

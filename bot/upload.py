@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import io
+import json
 import logging
 import os
 import shutil
 import tempfile
+import tomllib
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import urlparse
 
 from telegram import Update
 
@@ -23,6 +27,8 @@ from bot import render
 from bot.admin import claim_rebuild, rebuild_and_report
 from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
 from bot.texts import Lang, text
+from index.corpus import SIDECAR_NAME
+from index.dates import parse_written_date
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +146,58 @@ def check_content(name: str, data: bytes) -> None:
         raise Refused("bad_content", name=name, kind=suffix.lstrip(".").upper())
 
 
+CAPTION_FIELDS = ("title", "date", "url")
+
+
+def parse_caption(caption: str) -> dict[str, str]:
+    """`title: ...`, `date: 2025-02`, `url: https://...` lines, checked as the corpus reader will read them."""
+    fields: dict[str, str] = {}
+    for line in caption.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip().lower(), " ".join(value.split())
+        if not sep or key not in CAPTION_FIELDS or not value:
+            raise Refused("bad_caption", line=line.strip())
+        if key == "date" and parse_written_date(value) is None:
+            raise Refused("bad_caption", line=line.strip())
+        if key == "url" and not (urlparse(value).scheme in ("http", "https") and urlparse(value).netloc):
+            raise Refused("bad_caption", line=line.strip())
+        fields[key] = value
+    return fields
+
+
+def add_metadata(corpus_dir: Path, name: str, fields: dict[str, str]) -> None:
+    """Append the file's table to metadata.toml, atomically, and only if the result still parses."""
+    path = corpus_dir.resolve() / SIDECAR_NAME
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    # A JSON string is a valid TOML basic string: quotes, backslashes and control characters escaped.
+    table = "\n".join(
+        [f"[{json.dumps(name, ensure_ascii=False)}]"]
+        + [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()]
+    )
+    new = f"{old.rstrip()}\n\n{table}\n" if old.strip() else f"{table}\n"
+    try:
+        if tomllib.loads(new).get(name) != fields:
+            raise Refused("metadata_conflict", name=name)
+    except tomllib.TOMLDecodeError:
+        raise Refused("metadata_conflict", name=name) from None
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=".metadata-", delete=False
+    ) as handle:
+        handle.write(new)
+    os.replace(handle.name, path)
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
+def write_upload(corpus_dir: Path, name: str, data: bytes, metadata: dict[str, str] | None = None) -> Path:
     """Write the file atomically into the corpus; Refused for an existing name or identical content."""
     check_content(name, data)
+    if metadata and name in read_metadata_names(corpus_dir):
+        raise Refused("metadata_conflict", name=name)
     digest = hashlib.sha256(data).hexdigest()
     root = corpus_dir.resolve()
     for existing in sorted(root.rglob("*")):
@@ -165,7 +216,23 @@ def write_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
         raise Refused("name_taken", name=name) from None
     finally:
         temporary.unlink()
+    if metadata:
+        try:
+            add_metadata(corpus_dir, name, metadata)
+        except BaseException:
+            target.unlink()  # the caption said what the article is: without it, nothing is kept
+            raise
     return target
+
+
+def read_metadata_names(corpus_dir: Path) -> set[str]:
+    path = corpus_dir.resolve() / SIDECAR_NAME
+    if not path.exists():
+        return set()
+    try:
+        return set(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raise Refused("metadata_conflict", name=SIDECAR_NAME) from None
 
 
 def _citation_line(context: Context, name: str, lang: Lang) -> str:
@@ -177,6 +244,8 @@ def _citation_line(context: Context, name: str, lang: Lang) -> str:
     day = render.format_date(document.date, document.date_precision, lang) if document.date else None
     parts = [f"<i>{render.escape(document.title)}</i>", f"<code>{render.escape(name)}</code>"]
     parts.append(day or text("date_unknown", lang))
+    if document.url:
+        parts.append(f'<a href="{html.escape(document.url, quote=True)}">{text("link", lang)}</a>')
     return text("uploaded_as", lang, citation=" · ".join(parts), chunks=chunks)
 
 
@@ -192,6 +261,7 @@ async def document_message(update: Update, context: Context) -> None:
     settings = _settings(context)
     try:
         name = safe_upload_name(document.file_name or "")
+        metadata = parse_caption(message.caption or "")
         if document.file_size is not None and document.file_size > settings.max_file_bytes:
             raise Refused("too_big", name=name, size=document.file_size, limit=settings.max_file_bytes)
         file = await context.bot.get_file(document.file_id)
@@ -202,7 +272,7 @@ async def document_message(update: Update, context: Context) -> None:
             await _reply(update, text("already_rebuilding", lang))
             return
         try:
-            await asyncio.to_thread(write_upload, settings.corpus_dir, name, data)
+            await asyncio.to_thread(write_upload, settings.corpus_dir, name, data, metadata)
         except BaseException:
             context.bot_data[REBUILDING] = None
             raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tomllib
 
 from tests.conftest import ADMIN, SEEDS, bot_settings, running_bot
 from tests.test_bot import passages
@@ -108,6 +109,25 @@ async def test_admin_uploads_are_indexed_and_answered(emulator, seed_index, embe
         assert "lithium.html" in passages((await emulator.reply_to(42)).params["text"])[0]
         assert not list(corpus.glob(".upload-*"))
 
+        after = len(emulator.calls)
+        caption = 'title: Rabat "hosts" a water forum\ndate: 2025-02\nurl: https://example.org/forum?a=1&b=2'
+        emulator.send_document(
+            ADMIN, emulator.user(ADMIN), "forum.md", b"# Untitled\n\nWater ministers met.\n", caption=caption
+        )
+        summary = (await emulator.wait_for(lambda c: "New article" in str(c.params.get("text")), 120, after)).params[
+            "text"
+        ]
+        await _idle(application)
+        assert (
+            '<i>Rabat "hosts" a water forum</i> · <code>forum.md</code> · February 2025 · '
+            '<a href="https://example.org/forum?a=1&amp;b=2">link</a>'
+        ) in summary
+        assert tomllib.loads((corpus / "metadata.toml").read_text(encoding="utf-8"))["forum.md"] == {
+            "title": 'Rabat "hosts" a water forum',
+            "date": "2025-02",
+            "url": "https://example.org/forum?a=1&b=2",
+        }
+
 
 async def test_refused_uploads_write_nothing(emulator, seed_index, embedder, tmp_path):
     corpus, index_dir = _own_index(tmp_path, seed_index)
@@ -130,9 +150,12 @@ async def test_refused_uploads_write_nothing(emulator, seed_index, embedder, tmp
             ("binary.txt", b"\xff\xfe\x00bad", None, "does not hold a readable TXT file"),
             ("script.exe", b"MZ", None, "not a kind of file I index"),
         ]
+        for caption in ("date: someday", "author: me", "url: ftp://x"):
+            cases.append(("captioned.txt", GEO_TXT.encode(), None, f"caption line <code>{caption}</code>"))
         for name, data, size, expected in cases:
             after = len(emulator.calls)
-            emulator.send_document(ADMIN, emulator.user(ADMIN), name, data, file_size=size)
+            caption = expected.partition("<code>")[2].partition("</code>")[0] if "caption" in expected else ""
+            emulator.send_document(ADMIN, emulator.user(ADMIN), name, data, file_size=size, caption=caption)
             reply = await emulator.reply_to(ADMIN, after=after)
             assert expected in reply.params["text"], (name, reply.params["text"])
         assert application.bot_data.get("rebuilding") is None
