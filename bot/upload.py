@@ -83,7 +83,9 @@ async def remove_command(update: Update, context: Context) -> None:
     except UnsafeName:
         await _reply(update, text("unsafe_name", lang, name=render.escape(name)))
         return
-    if not path.is_file():
+    # The metadata file and hidden files are no articles: /sources never lists them.
+    hidden = any(part.startswith(".") for part in path.relative_to(corpus_dir.resolve()).parts)
+    if not path.is_file() or hidden or path == corpus_dir.resolve() / SIDECAR_NAME:
         await _reply(update, text("no_such_file", lang, name=render.escape(name)))
         return
     if not claim_rebuild(context):

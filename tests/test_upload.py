@@ -22,6 +22,7 @@ async def _sources_text(emulator, chat_id: int) -> str:
 
 async def test_remove_moves_the_file_aside_and_reindex_restores_it(emulator, seed_index, embedder, tmp_path):
     corpus, index_dir = _own_index(tmp_path, seed_index)
+    (corpus / "metadata.toml").write_text("# no overrides yet\n", encoding="utf-8")
     settings = bot_settings(emulator.base_url, index_dir, corpus)
     async with running_bot(settings, embedder) as application:
         admin = emulator.user(ADMIN)
@@ -35,6 +36,7 @@ async def test_remove_moves_the_file_aside_and_reindex_restores_it(emulator, see
             ("../x.txt", "not a plain file name"),
             ("/etc/passwd", "not a plain file name"),
             ("nope.txt", "no file"),
+            ("metadata.toml", "no file"),
         ):
             after = len(emulator.calls)
             emulator.send_text(ADMIN, admin, f"/remove {bad}")
@@ -47,6 +49,7 @@ async def test_remove_moves_the_file_aside_and_reindex_restores_it(emulator, see
         await emulator.wait_for(lambda c: "Index rebuilt: 4 documents" in str(c.params.get("text")), 120, after)
         await _idle(application)
         assert not (corpus / REMOVED).exists() and (tmp_path / "removed" / REMOVED).is_file()
+        assert (corpus / "metadata.toml").is_file()
         assert REMOVED not in await _sources_text(emulator, ADMIN)
 
         shutil.move(tmp_path / "removed" / REMOVED, corpus / REMOVED)
