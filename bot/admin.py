@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from telegram import Message, Update
 from telegram.constants import ParseMode
@@ -38,19 +39,39 @@ async def reindex_command(update: Update, context: Context) -> None:
             job.cancel()
             await _reply(update, text("cancelling", lang))
         return
-    # The event loop runs one handler step at a time: between this check and the set below there is
-    # no await, so two /reindex cannot both start a build.
-    if job is not None:
+    if not claim_rebuild(context):
         await _reply(update, text("already_rebuilding", lang))
         return
+    await rebuild_and_report(update, context, lang)
+
+
+def claim_rebuild(context: Context) -> bool:
+    """Mark a rebuild as starting; False if one already runs.
+
+    The event loop runs one handler step at a time: the check and the set have no await between
+    them, so two commands cannot both start a build. The caller must then call rebuild_and_report.
+    """
+    if context.bot_data.get(REBUILDING) is not None:
+        return False
     context.bot_data[REBUILDING] = "starting"
+    return True
+
+
+async def rebuild_and_report(
+    update: Update, context: Context, lang: Lang, extra: Callable[[], str] | None = None
+) -> None:
+    """Run the build process (claimed by claim_rebuild), edit its status with progress and summary.
+
+    `extra` gives HTML lines appended to the summary once the new index is loaded (the uploaded
+    article's citation, for instance).
+    """
     try:
-        await _rebuild(update, context, lang)
+        await _rebuild(update, context, lang, extra)
     finally:
         context.bot_data[REBUILDING] = None
 
 
-async def _rebuild(update: Update, context: Context, lang: Lang) -> None:
+async def _rebuild(update: Update, context: Context, lang: Lang, extra: Callable[[], str] | None) -> None:
     settings = _settings(context)
     if not await asyncio.to_thread(rebuild.lock_is_free, settings.index_dir):
         await _reply(update, text("build_elsewhere", lang))
@@ -90,7 +111,10 @@ async def _rebuild(update: Update, context: Context, lang: Lang) -> None:
         except IndexUnavailable as error:
             body = text("rebuild_failed", lang, reason=str(error))
         else:
-            body = _rebuild_summary(outcome.report, lang)
+            summary = render.escape(_rebuild_summary(outcome.report, lang))
+            tail = extra() if extra is not None else ""
+            await _edit(status, f"{summary[: render.MAX_MESSAGE - len(tail) - 2]}\n\n{tail}" if tail else summary)
+            return
     await _edit(status, render.escape(body)[: render.MAX_MESSAGE])
 
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers
+from bot import admin, handlers, upload
 from bot.answers import AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
@@ -79,6 +79,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         Application.builder()
         .token(settings.token.get_secret_value())
         .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # One slow question (or a rebuild) must not hold up the others.
         .concurrent_updates(True)
@@ -103,6 +104,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         ("ask", handlers.ask_command),
         ("reindex", admin.reindex_command),
         ("stats", admin.stats_command),
+        ("remove", upload.remove_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new_message))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
@@ -111,6 +113,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text)
     )
     application.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    application.add_handler(MessageHandler(new_message & private & filters.Document.ALL, upload.document_message))
     application.add_handler(
         MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_non_text)
     )

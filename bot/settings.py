@@ -18,6 +18,8 @@ class BotSettings(CoreSettings):
     token: SecretStr = Field(validation_alias="TELEGRAM_BOT_TOKEN")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="ADMIN_IDS")
     api_url: str = Field("https://api.telegram.org/bot", validation_alias="TELEGRAM_API_URL")
+    # Where documents sent to the bot are downloaded from; python-telegram-bot appends the token.
+    file_url: str = Field("https://api.telegram.org/file/bot", validation_alias="TELEGRAM_FILE_URL")
     passages_per_answer: int = Field(3, ge=1, le=10, validation_alias="PASSAGES_PER_ANSWER")
     questions_per_minute: int = Field(10, ge=1, validation_alias="QUESTIONS_PER_MINUTE")
     max_question_chars: int = Field(1000, ge=10, validation_alias="MAX_QUESTION_CHARS")
@@ -50,7 +52,7 @@ class BotSettings(CoreSettings):
             return frozenset(int(part) for part in parts)
         return value
 
-    @field_validator("api_url")
+    @field_validator("api_url", "file_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"^https?://", value):

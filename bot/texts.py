@@ -25,7 +25,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "in bold, then title · source · date. <b>More</b> shows further passages, <b>Full text</b> the whole "
         "passage. Name a month or year (<i>in March 2026</i>) to keep to that period, or ask for the "
         "<i>latest</i>.\n\n<b>What I know</b>: {documents} articles ({languages}); /sources lists them.\n"
-        "Admins: /reindex rebuilds the index, /stats shows figures.",
+        "Admins: /reindex rebuilds the index, /stats shows figures, /remove FILE takes an article out; send a "
+        "file (.txt .md .html .pdf .docx) to add it.",
         "fr": "<b>Comment poser une question</b>\n• En privé : écrivez simplement votre question, en français ou "
         "en anglais.\n• Dans un groupe : <code>/ask votre question</code>, mentionnez-moi (<code>@{bot} votre "
         "question</code>) ou répondez à l’un de mes messages.\n\nChaque réponse montre les meilleurs passages, "
@@ -33,7 +34,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "<b>Texte intégral</b> le passage entier. Nommez un mois ou une année (<i>en avril 2025</i>) pour vous "
         "y limiter, ou demandez la <i>dernière</i> déclaration.\n\n<b>Ce que je connais</b> : {documents} "
         "articles ({languages}) ; /sources les liste.\nAdmins : /reindex reconstruit l’index, /stats donne "
-        "les chiffres.",
+        "les chiffres, /remove FICHIER retire un article ; envoyez un fichier (.txt .md .html .pdf .docx) "
+        "pour l’ajouter.",
     },
     "sources_title": {"en": "<b>Indexed articles</b> ({count})", "fr": "<b>Articles indexés</b> ({count})"},
     "date_unknown": {"en": "date unknown", "fr": "date inconnue"},
@@ -119,6 +121,83 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "rebuild_failed": {
         "en": "The rebuild failed; the previous index stays in use. Reason: {reason}",
         "fr": "La reconstruction a échoué ; l’index précédent reste en service. Raison : {reason}",
+    },
+    "remove_usage": {
+        "en": "Usage: <code>/remove FILE</code>, a file name as /sources shows it.",
+        "fr": "Utilisation : <code>/remove FICHIER</code>, un nom de fichier tel que /sources l’affiche.",
+    },
+    "unsafe_name": {
+        "en": "Refused: <code>{name}</code> is not a plain file name inside the corpus folder.",
+        "fr": "Refusé : <code>{name}</code> n’est pas un simple nom de fichier dans le dossier du corpus.",
+    },
+    "no_such_file": {
+        "en": "There is no file <code>{name}</code> in the corpus; /sources lists the files.",
+        "fr": "Il n’y a pas de fichier <code>{name}</code> dans le corpus ; /sources liste les fichiers.",
+    },
+    "removed": {
+        "en": "Moved <code>{name}</code> out of the corpus to <code>{target}</code> (nothing is deleted). "
+        "Rebuilding the index…",
+        "fr": "<code>{name}</code> a été sorti du corpus vers <code>{target}</code> (rien n’est supprimé). "
+        "Reconstruction de l’index…",
+    },
+    "remove_failed": {
+        "en": "Could not move <code>{name}</code>: {reason}",
+        "fr": "Impossible de déplacer <code>{name}</code> : {reason}",
+    },
+    "upload_admins_only": {
+        "en": "Thank you, but only the bot's admins can add articles. Send me your question as a message instead.",
+        "fr": "Merci, mais seuls les administrateurs du bot peuvent ajouter des articles. Envoyez-moi plutôt "
+        "votre question sous forme de message.",
+    },
+    "bad_suffix": {
+        "en": "Refused: <code>{name}</code> is not a kind of file I index ({allowed}).",
+        "fr": "Refusé : <code>{name}</code> n’est pas un type de fichier que j’indexe ({allowed}).",
+    },
+    "bad_content": {
+        "en": "Refused: <code>{name}</code> does not hold a readable {kind} file.",
+        "fr": "Refusé : <code>{name}</code> ne contient pas un fichier {kind} lisible.",
+    },
+    "too_big": {
+        "en": "Refused: <code>{name}</code> is {size} bytes; the limit is {limit} bytes (MAX_FILE_BYTES).",
+        "fr": "Refusé : <code>{name}</code> fait {size} octets ; la limite est de {limit} octets (MAX_FILE_BYTES).",
+    },
+    "duplicate": {
+        "en": "Refused: the corpus already holds this very file, as <code>{existing}</code>.",
+        "fr": "Refusé : le corpus contient déjà ce même fichier, sous le nom <code>{existing}</code>.",
+    },
+    "name_taken": {
+        "en": "Refused: a different file named <code>{name}</code> is already in the corpus; rename yours, or "
+        "/remove the old one first.",
+        "fr": "Refusé : un autre fichier nommé <code>{name}</code> est déjà dans le corpus ; renommez le vôtre "
+        "ou retirez l’ancien avec /remove.",
+    },
+    "bad_caption": {
+        "en": "Refused: the caption line <code>{line}</code> is not one of <code>title: …</code>, "
+        "<code>date: 2025-02</code>, <code>url: https://…</code>. Nothing was saved.",
+        "fr": "Refusé : la ligne de légende <code>{line}</code> n’est pas de la forme <code>title: …</code>, "
+        "<code>date: 2025-02</code> ou <code>url: https://…</code>. Rien n’a été enregistré.",
+    },
+    "metadata_conflict": {
+        "en": "Refused: metadata.toml already has an entry for <code>{name}</code> (or cannot be read); "
+        "fix it by hand first. Nothing was saved.",
+        "fr": "Refusé : metadata.toml a déjà une entrée pour <code>{name}</code> (ou est illisible) ; "
+        "corrigez-le à la main d’abord. Rien n’a été enregistré.",
+    },
+    "upload_failed": {
+        "en": "Could not save the file: {reason}",
+        "fr": "Impossible d’enregistrer le fichier : {reason}",
+    },
+    "upload_saved": {
+        "en": "Saved <code>{name}</code> in the corpus. Rebuilding the index…",
+        "fr": "<code>{name}</code> a été ajouté au corpus. Reconstruction de l’index…",
+    },
+    "uploaded_as": {
+        "en": "New article: {citation}\nChunks indexed: {chunks}",
+        "fr": "Nouvel article : {citation}\nPassages indexés : {chunks}",
+    },
+    "upload_not_indexed": {
+        "en": "<code>{name}</code> was not indexed; the skipped files above say why.",
+        "fr": "<code>{name}</code> n’a pas été indexé ; les fichiers ignorés ci-dessus disent pourquoi.",
     },
     "stats": {
         "en": "<b>Index</b>: {documents} documents, {chunks} chunks\n<b>Model</b>: {model}\n"

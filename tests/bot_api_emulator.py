@@ -150,6 +150,8 @@ class BotApiEmulator:
         self.fail_next: dict[str, list[tuple[int, str]]] = {}
         self.messages: dict[tuple[int, int], dict] = {}
         self.webhook: dict | None = None
+        self.files: dict[str, bytes] = {}  # file_id -> bytes, served by getFile and /file/bot<token>/
+        self._file_ids = itertools.count(1)
         self._updates: list[dict] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -169,6 +171,7 @@ class BotApiEmulator:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._download)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -213,6 +216,19 @@ class BotApiEmulator:
                 async with self._new_call:
                     self._new_call.notify_all()
 
+    @property
+    def file_url(self) -> str:
+        """What TELEGRAM_FILE_URL is set to."""
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        file_id = request.match_info["file_path"].removeprefix("documents/")
+        if file_id not in self.files:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+
     @staticmethod
     async def _params(request: web.Request) -> dict:
         if request.content_type == "application/json":
@@ -247,6 +263,18 @@ class BotApiEmulator:
         ):
             raise BadRequest("Bad Request: BOT_COMMAND_INVALID")
         return True
+
+    def _api_getfile(self, params: dict) -> dict:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            raise BadRequest("Bad Request: invalid file_id")
+        data = self.files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(data),
+            "file_path": f"documents/{file_id}",
+        }
 
     def _api_sendchataction(self, params: dict) -> bool:
         return True
@@ -372,6 +400,29 @@ class BotApiEmulator:
             "type": "regular",
         }
         message = self.message(chat_id, user, sticker=sticker)
+        self._push("message", message)
+        return message
+
+    def send_document(
+        self, chat_id: int, user: dict, file_name: str, data: bytes, file_size: int | None = None, caption: str = ""
+    ) -> dict:
+        """A document from `user`; its bytes are served to the bot by getFile and the file route.
+
+        `file_size` overrides the announced size, as a test of the check made before downloading.
+        """
+        file_id = f"doc{next(self._file_ids)}"
+        self.files[file_id] = data
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": "application/octet-stream",
+            "file_size": len(data) if file_size is None else file_size,
+        }
+        content: dict = {"document": document}
+        if caption:
+            content["caption"] = caption
+        message = self.message(chat_id, user, **content)
         self._push("message", message)
         return message
 

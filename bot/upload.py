@@ -1,0 +1,290 @@
+"""Changing the corpus from Telegram: `/remove FILE` and documents sent by an admin.
+
+Both change CORPUS_DIR, then run the same background rebuild as /reindex (bot.admin). Nothing is
+ever deleted: a removed file goes to a `removed/` folder beside the corpus, where an admin can take
+it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import urlparse
+
+from telegram import Update
+
+from bot import render
+from bot.admin import claim_rebuild, rebuild_and_report
+from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
+from bot.texts import Lang, text
+from index.corpus import SIDECAR_NAME
+from index.dates import parse_written_date
+
+log = logging.getLogger(__name__)
+
+
+class UnsafeName(ValueError):
+    """A file name that would leave the corpus folder, or name no file in it."""
+
+
+def corpus_file(corpus_dir: Path, name: str) -> Path:
+    """CORPUS_DIR/name, refusing absolute paths, `..` and anything resolving outside the folder."""
+    name = name.strip()
+    if not name:
+        raise UnsafeName("empty")
+    pure = PurePosixPath(name)
+    if pure.is_absolute() or PureWindowsPath(name).is_absolute() or ".." in pure.parts or "\\" in name:
+        raise UnsafeName("outside")
+    root = corpus_dir.resolve()
+    path = (root / pure).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise UnsafeName("outside")
+    return path
+
+
+def removed_dir(corpus_dir: Path) -> Path:
+    return corpus_dir.resolve().parent / "removed"
+
+
+def _move_to_removed(corpus_dir: Path, path: Path) -> Path:
+    target_dir = removed_dir(corpus_dir) / path.relative_to(corpus_dir.resolve()).parent
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / path.name
+    n = 1
+    while target.exists():  # an earlier removal of the same name is kept too
+        target = target_dir / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    shutil.move(path, target)
+    return target
+
+
+async def remove_command(update: Update, context: Context) -> None:
+    lang = _lang(update)
+    if not _is_admin(update, context):
+        await _reply(update, text("admins_only", lang))
+        return
+    name = _command_argument(update.effective_message)  # type: ignore[arg-type]
+    if not name:
+        await _reply(update, text("remove_usage", lang))
+        return
+    corpus_dir = _settings(context).corpus_dir
+    try:
+        path = corpus_file(corpus_dir, name)
+    except UnsafeName:
+        await _reply(update, text("unsafe_name", lang, name=render.escape(name)))
+        return
+    # The metadata file and hidden files are no articles: /sources never lists them.
+    hidden = any(part.startswith(".") for part in path.relative_to(corpus_dir.resolve()).parts)
+    if not path.is_file() or hidden or path == corpus_dir.resolve() / SIDECAR_NAME:
+        await _reply(update, text("no_such_file", lang, name=render.escape(name)))
+        return
+    if not claim_rebuild(context):
+        await _reply(update, text("already_rebuilding", lang))
+        return
+    try:
+        target = await asyncio.to_thread(_move_to_removed, corpus_dir, path)
+    except OSError as error:
+        context.bot_data[REBUILDING] = None
+        log.warning("could not move %s aside: %s", path, error)
+        await _reply(update, text("remove_failed", lang, name=render.escape(name), reason=render.escape(str(error))))
+        return
+    await _reply(update, text("removed", lang, name=render.escape(name), target=render.escape(str(target))))
+    await rebuild_and_report(update, context, lang)
+
+
+# Documents sent by an admin ---------------------------------------------------------------
+
+ALLOWED_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+
+
+class Refused(ValueError):
+    """An upload that is not written, with the text key and fields of the reason."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        super().__init__(key)
+        self.key, self.fields = key, fields
+
+
+def safe_upload_name(name: str) -> str:
+    """The plain file name to write, or Refused: any path in the name is refused, not guessed at."""
+    name = name.strip()
+    if not name or "/" in name or "\\" in name or name in {".", ".."} or ".." in name or name.startswith("."):
+        raise Refused("unsafe_name", name=name)
+    if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+        raise Refused("bad_suffix", name=name, allowed=" ".join(sorted(ALLOWED_SUFFIXES)))
+    return name
+
+
+def check_content(name: str, data: bytes) -> None:
+    """The bytes must be what the suffix says, so the build does not skip the file later."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        ok = data.startswith(b"%PDF")
+    elif suffix == ".docx":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                ok = "word/document.xml" in archive.namelist()
+        except zipfile.BadZipFile:
+            ok = False
+    else:
+        try:
+            decoded = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            ok = False
+        else:
+            head = decoded[:4096].lower()
+            ok = suffix not in {".html", ".htm"} or any(tag in head for tag in ("<html", "<body", "<!doctype"))
+    if not ok:
+        raise Refused("bad_content", name=name, kind=suffix.lstrip(".").upper())
+
+
+CAPTION_FIELDS = ("title", "date", "url")
+
+
+def parse_caption(caption: str) -> dict[str, str]:
+    """`title: ...`, `date: 2025-02`, `url: https://...` lines, checked as the corpus reader will read them."""
+    fields: dict[str, str] = {}
+    for line in caption.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip().lower(), " ".join(value.split())
+        if not sep or key not in CAPTION_FIELDS or not value:
+            raise Refused("bad_caption", line=line.strip())
+        if key == "date" and parse_written_date(value) is None:
+            raise Refused("bad_caption", line=line.strip())
+        if key == "url" and not (urlparse(value).scheme in ("http", "https") and urlparse(value).netloc):
+            raise Refused("bad_caption", line=line.strip())
+        fields[key] = value
+    return fields
+
+
+def add_metadata(corpus_dir: Path, name: str, fields: dict[str, str]) -> None:
+    """Append the file's table to metadata.toml, atomically, and only if the result still parses."""
+    path = corpus_dir.resolve() / SIDECAR_NAME
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    # A JSON string is a valid TOML basic string: quotes, backslashes and control characters escaped.
+    table = "\n".join(
+        [f"[{json.dumps(name, ensure_ascii=False)}]"]
+        + [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()]
+    )
+    new = f"{old.rstrip()}\n\n{table}\n" if old.strip() else f"{table}\n"
+    try:
+        if tomllib.loads(new).get(name) != fields:
+            raise Refused("metadata_conflict", name=name)
+    except tomllib.TOMLDecodeError:
+        raise Refused("metadata_conflict", name=name) from None
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=".metadata-", delete=False
+    ) as handle:
+        handle.write(new)
+    os.replace(handle.name, path)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_upload(corpus_dir: Path, name: str, data: bytes, metadata: dict[str, str] | None = None) -> Path:
+    """Write the file atomically into the corpus; Refused for an existing name or identical content."""
+    check_content(name, data)
+    if metadata and name in read_metadata_names(corpus_dir):
+        raise Refused("metadata_conflict", name=name)
+    digest = hashlib.sha256(data).hexdigest()
+    root = corpus_dir.resolve()
+    for existing in sorted(root.rglob("*")):
+        if existing.is_file() and existing.stat().st_size == len(data) and _sha256(existing) == digest:
+            raise Refused("duplicate", name=name, existing=str(existing.relative_to(root)))
+    target = root / name
+    if target.exists():
+        raise Refused("name_taken", name=name)
+    # Written beside the target then renamed: a build never reads a half-written file.
+    with tempfile.NamedTemporaryFile(dir=root, prefix=".upload-", delete=False) as handle:
+        handle.write(data)
+        temporary = Path(handle.name)
+    try:
+        os.link(temporary, target)  # fails if the name appeared meanwhile, never overwrites
+    except FileExistsError:
+        raise Refused("name_taken", name=name) from None
+    finally:
+        temporary.unlink()
+    if metadata:
+        try:
+            add_metadata(corpus_dir, name, metadata)
+        except BaseException:
+            target.unlink()  # the caption said what the article is: without it, nothing is kept
+            raise
+    return target
+
+
+def read_metadata_names(corpus_dir: Path) -> set[str]:
+    path = corpus_dir.resolve() / SIDECAR_NAME
+    if not path.exists():
+        return set()
+    try:
+        return set(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raise Refused("metadata_conflict", name=SIDECAR_NAME) from None
+
+
+def _citation_line(context: Context, name: str, lang: Lang) -> str:
+    stored = _service(context).current().stored
+    document = next((d for d in stored.documents if d.source == name), None)
+    if document is None:
+        return text("upload_not_indexed", lang, name=render.escape(name))
+    chunks = sum(1 for c in stored.chunks if c.doc_id == document.id)
+    day = render.format_date(document.date, document.date_precision, lang) if document.date else None
+    parts = [f"<i>{render.escape(document.title)}</i>", f"<code>{render.escape(name)}</code>"]
+    parts.append(day or text("date_unknown", lang))
+    if document.url:
+        parts.append(f'<a href="{html.escape(document.url, quote=True)}">{text("link", lang)}</a>')
+    return text("uploaded_as", lang, citation=" · ".join(parts), chunks=chunks)
+
+
+async def document_message(update: Update, context: Context) -> None:
+    lang = _lang(update)
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    if not _is_admin(update, context):
+        await _reply(update, text("upload_admins_only", lang))
+        return
+    document = message.document
+    settings = _settings(context)
+    try:
+        name = safe_upload_name(document.file_name or "")
+        metadata = parse_caption(message.caption or "")
+        if document.file_size is not None and document.file_size > settings.max_file_bytes:
+            raise Refused("too_big", name=name, size=document.file_size, limit=settings.max_file_bytes)
+        file = await context.bot.get_file(document.file_id)
+        data = bytes(await file.download_as_bytearray())
+        if len(data) > settings.max_file_bytes:
+            raise Refused("too_big", name=name, size=len(data), limit=settings.max_file_bytes)
+        if not claim_rebuild(context):
+            await _reply(update, text("already_rebuilding", lang))
+            return
+        try:
+            await asyncio.to_thread(write_upload, settings.corpus_dir, name, data, metadata)
+        except BaseException:
+            context.bot_data[REBUILDING] = None
+            raise
+    except Refused as refusal:
+        fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
+        await _reply(update, text(refusal.key, lang, **fields))
+        return
+    except OSError as error:
+        log.warning("could not save the upload %r: %s", document.file_name, error)
+        await _reply(update, text("upload_failed", lang, reason=render.escape(str(error))))
+        return
+    await _reply(update, text("upload_saved", lang, name=render.escape(name)))
+    await rebuild_and_report(update, context, lang, lambda: _citation_line(context, name, lang))
