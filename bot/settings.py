@@ -57,6 +57,13 @@ class BotSettings(CoreSettings):
             return frozenset(int(part) for part in parts)
         return value
 
+    @field_validator("state_db")
+    @classmethod
+    def _state_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a folder; expected a file path such as {value / 'citebot-state.sqlite3'}")
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
+from pydantic import ValidationError
+
 from tests.conftest import bot_settings, running_bot
 from tests.test_bot import QATAR, buttons
 
@@ -52,3 +55,8 @@ async def test_an_answer_older_than_a_week_says_expired(emulator, seed_index, em
         assert "expired" in call.params["text"]
     with sqlite3.connect(path) as db:  # pruned at start
         assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+
+
+def test_state_db_that_is_a_folder_is_refused(emulator, seed_index, tmp_path):
+    with pytest.raises(ValidationError, match="is a folder"):
+        bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path)
