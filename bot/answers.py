@@ -7,8 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from cachetools import TTLCache
-
+from bot.state import StateStore
 from bot.texts import Lang
 from index.models import Hit
 
@@ -32,19 +31,22 @@ class Button:
 
 
 class AnswerCache:
-    """Recent answers by key; old ones expire, so a button may outlive its answer (and says so)."""
+    """Answers by key, kept on disk for a week, so a button outlives a restart (an older one says so)."""
 
-    # Each answer holds its passages (a few kB each): 2,000 answers stay within tens of MB.
-    def __init__(self, size: int = 2000, seconds: float = 24 * 3600) -> None:
-        self._answers: TTLCache[str, Answer] = TTLCache(maxsize=size, ttl=seconds)
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
 
-    def put(self, answer: Answer) -> str:
+    async def put(self, answer: Answer) -> str:
         key = secrets.token_urlsafe(6)  # 8 characters
-        self._answers[key] = answer
+        await self.store.put_answer(key, answer.question, answer.lang, answer.hits, answer.period)
         return key
 
-    def get(self, key: str) -> Answer | None:
-        return self._answers.get(key)
+    async def get(self, key: str) -> Answer | None:
+        found = await self.store.get_answer(key)
+        if found is None:
+            return None
+        question, lang, hits, period = found
+        return Answer(question, lang, hits, period)  # type: ignore[arg-type]
 
 
 def button_data(action: str, key: str, number: int) -> str:

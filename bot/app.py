@@ -22,6 +22,7 @@ from bot.answers import AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
 from bot.settings import BotSettings
+from bot.state import StateStore
 from bot.texts import COMMANDS
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,15 @@ async def _register_commands(application: Application) -> None:
         log.warning("setMyCommands failed, the command menu stays as it was: %s", error)
 
 
+async def _start(application: Application) -> None:
+    await application.bot_data[handlers.ANSWERS].store.open()
+    await _register_commands(application)
+
+
+async def _stop(application: Application) -> None:
+    await application.bot_data[handlers.ANSWERS].store.close()
+
+
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
     application = (
         Application.builder()
@@ -84,14 +94,15 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         # One slow question (or a rebuild) must not hold up the others.
         .concurrent_updates(True)
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
-        .post_init(_register_commands)
+        .post_init(_start)
+        .post_shutdown(_stop)
         .build()
     )
     application.bot_data.update(
         {
             handlers.SERVICE: service,
             handlers.SETTINGS: settings,
-            handlers.ANSWERS: AnswerCache(),
+            handlers.ANSWERS: AnswerCache(StateStore(settings.state_path)),
             handlers.QUOTA: QuestionQuota(settings.questions_per_minute),
             handlers.FOLLOWS: handlers.FollowUps(),
         }

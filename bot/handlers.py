@@ -161,7 +161,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if not result.answered or not result.hits:
         await _reply(update, text("nothing", lang))
         return
-    key = context.bot_data[ANSWERS].put(Answer(question, lang, result.hits, result.period))
+    key = await context.bot_data[ANSWERS].put(Answer(question, lang, result.hits, result.period))
     shown = result.hits[: settings.passages_per_answer]
     sent = await _reply(
         update,
@@ -257,7 +257,7 @@ async def button(update: Update, context: Context) -> None:
         await query.answer(text("bad_button", lang))
         return
     cache: AnswerCache = context.bot_data[ANSWERS]
-    answer = cache.get(pressed.key)
+    answer = await cache.get(pressed.key)
     if answer is None:
         await query.answer(text("expired", lang))
         return

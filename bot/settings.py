@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -33,6 +34,12 @@ class BotSettings(CoreSettings):
     build_threads: int = Field(0, ge=0, le=64, validation_alias="BUILD_THREADS")
     # Telegram's flood limits: the /reindex status message is edited at most this often.
     progress_edit_seconds: float = Field(3.0, ge=0.2, le=60, validation_alias="PROGRESS_EDIT_SECONDS")
+    # Answers behind the buttons survive restarts here; default: beside the index folder.
+    state_db: Path | None = Field(None, validation_alias="STATE_DB")
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_db or self.index_dir.parent / "citebot-state.sqlite3"
 
     @field_validator("token")
     @classmethod
@@ -50,6 +57,13 @@ class BotSettings(CoreSettings):
             if not all(re.fullmatch(r"-?\d+", part) for part in parts):
                 raise ValueError("expected comma-separated numeric Telegram user ids, e.g. 12345,67890")
             return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("state_db")
+    @classmethod
+    def _state_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a folder; expected a file path such as {value / 'citebot-state.sqlite3'}")
         return value
 
     @field_validator("api_url", "file_url")

@@ -120,6 +120,7 @@ async def running_bot(settings, embedder) -> AsyncIterator:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
+        await application.post_shutdown(application)  # run_polling calls it too: closes the state file
 
 
 @pytest.fixture

@@ -1,0 +1,62 @@
+"""Answers behind the buttons survive a restart of the bot (one SQLite file, WAL mode)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from pydantic import ValidationError
+
+from tests.conftest import bot_settings, running_bot
+from tests.test_bot import QATAR, buttons
+
+
+async def test_more_and_full_text_work_after_a_restart(emulator, seed_index, embedder, tmp_path):
+    settings = bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "state.sqlite3")
+    user = emulator.user(41)
+    async with running_bot(settings, embedder):
+        emulator.send_text(41, user, QATAR)
+        answer = await emulator.reply_to(41)
+    message = emulator.messages[(41, answer.result["message_id"])]
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    # A new Application on the same file: the old answer's buttons still work.
+    async with running_bot(settings, embedder):
+        more = next(b for b in buttons(answer) if b["text"].startswith("More"))
+        emulator.press(user, message, more["callback_data"])
+        page = await emulator.reply_to(41, after=emulator.calls.index(answer) + 1)
+        assert "<b>[4]</b>" in page.params["text"] and "<b>[1]</b>" not in page.params["text"]
+
+        full = next(b for b in buttons(answer) if b["text"] == "Full text 1")
+        start = len(emulator.calls)
+        emulator.press(user, message, full["callback_data"])
+        first_part = await emulator.reply_to(41, after=start)
+        assert first_part.params["text"].startswith("<b>Full text of passage 1</b>")
+        assert "Tokayev" in first_part.result["text"]
+
+
+async def test_an_answer_older_than_a_week_says_expired(emulator, seed_index, embedder, tmp_path):
+    path = tmp_path / "state.sqlite3"
+    settings = bot_settings(emulator.base_url, seed_index, STATE_DB=path)
+    user = emulator.user(42)
+    async with running_bot(settings, embedder):
+        emulator.send_text(42, user, QATAR)
+        answer = await emulator.reply_to(42)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE answers SET created = ?", (time.time() - 8 * 24 * 3600,))
+    message = emulator.messages[(42, answer.result["message_id"])]
+    async with running_bot(settings, embedder):
+        query_id = emulator.press(user, message, buttons(answer)[0]["callback_data"])
+        call = await emulator.wait_for(
+            lambda c: c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id
+        )
+        assert "expired" in call.params["text"]
+    with sqlite3.connect(path) as db:  # pruned at start
+        assert db.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+
+
+def test_state_db_that_is_a_folder_is_refused(emulator, seed_index, tmp_path):
+    with pytest.raises(ValidationError, match="is a folder"):
+        bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path)
