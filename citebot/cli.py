@@ -24,7 +24,7 @@ from index.embedders import Embedder, EmbedderError, create_embedder, model_id_f
 from index.evaluation import EvalFileError, read_items, run_eval
 from index.language import detect_language_confident
 from index.models import SearchResult
-from index.search import MODES, Searcher
+from index.search import MODES, SearchConfig, Searcher
 from index.settings import CoreSettings, SettingsError, load_core_settings
 from index.store import BuildInProgress, IndexUnavailable, load_index, read_manifest
 
@@ -356,7 +356,7 @@ def cross_validation(
         if name not in MODES:
             raise _fail(f"unknown mode {name!r}; use {', '.join(MODES)}")
         floor_cases = prepare_cases(loaded, floor) if floor else None
-        result = cross_validate(prepare_cases(loaded, name), Searcher.default_config(), folds, tune, floor_cases)
+        result = cross_validate(prepare_cases(loaded, name), SearchConfig(), folds, tune, floor_cases)
         report[name] = {
             "in_sample": result.in_sample,
             "held_out": result.held_out,

