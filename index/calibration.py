@@ -75,8 +75,9 @@ def configurations(base: SearchConfig, grid: dict[str, tuple[float, ...]] = GRID
 def outcome(case: Case, config: SearchConfig) -> Outcome:
     result = case.searcher.rank(case.prepared, CUTOFF, config, abstain=False, highlight=False)
     rank = first_matching_rank(result.hits, case.item)
-    candidates = case.searcher._candidates(case.prepared, config)
-    signals = case.searcher._signals(case.prepared, candidates, case.searcher._lift(case.prepared, config))
+    lifted = case.searcher._lifted(case.prepared, config)
+    candidates = case.searcher._candidates(case.prepared, config, lifted)
+    signals = case.searcher._signals(case.prepared, candidates, lifted)
     return Outcome(rank, result.hits[0].source if result.hits else None, signals)
 
 

@@ -122,10 +122,6 @@ class Searcher:
         for sentence in stored.sentences:
             self._sentences_by_doc.setdefault(sentence.doc_id, []).append((sentence.start, sentence.end))
 
-    @staticmethod
-    def default_config() -> SearchConfig:
-        return SearchConfig()
-
     @property
     def chunks(self) -> list[Chunk]:
         return self.stored.chunks
@@ -148,7 +144,8 @@ class Searcher:
     def signals(self, query: str, mode: Mode = "hybrid") -> Signals:
         """The abstention signals of a question, for calibration and `citebot eval --json`."""
         prepared = self.prepare(" ".join(query.split()), mode)
-        return self._signals(prepared, self._candidates(prepared, self.config), self._lift(prepared, self.config))
+        lifted = self._lifted(prepared, self.config)
+        return self._signals(prepared, self._candidates(prepared, self.config, lifted), lifted)
 
     # Question → rankings ------------------------------------------------------------------
 
@@ -167,19 +164,22 @@ class Searcher:
             lexical = self.stored.lexical.scores(question.terms)
         return Prepared(question, base, off, dense, lexical)
 
-    def _lift(self, prepared: Prepared, config: SearchConfig) -> np.ndarray:
-        lift = np.zeros(len(self.chunks), dtype=np.float32)
-        if prepared.question.lang is not None and "lift" not in prepared.off:
-            lift[self._chunk_langs != prepared.question.lang] = config.lift_scale * self._language_bias
-        return lift
+    def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
+        """Cosines with other-language passages lifted by the measured language bias; computed once per ranking."""
+        if prepared.dense is None:
+            return None
+        if prepared.question.lang is None or "lift" in prepared.off:
+            return prepared.dense
+        lift = np.where(self._chunk_langs != prepared.question.lang, config.lift_scale * self._language_bias, 0.0)
+        return prepared.dense + lift.astype(np.float32)
 
-    def _candidates(self, prepared: Prepared, config: SearchConfig) -> list[Candidate]:
+    def _candidates(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> list[Candidate]:
         rankings = []
         hybrid = prepared.base == "hybrid"
-        if prepared.dense is not None:
-            rankings.append(Ranking("dense", prepared.dense + self._lift(prepared, config)))
+        if lifted is not None:
+            rankings.append(Ranking("dense", lifted))
         if prepared.lexical is not None:
-            weight = config.lexical_weight * self._own_language_share(prepared, config) if hybrid else 1.0
+            weight = config.lexical_weight * self._own_language_share(prepared, config, lifted) if hybrid else 1.0
             rankings.append(Ranking("bm25", prepared.lexical, weight, positive_only=True))
         question = prepared.question
         bonuses: tuple[Bonus, ...] = ()
@@ -187,16 +187,15 @@ class Searcher:
             bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
         return fuse(rankings, min(len(self.chunks), CANDIDATES), config.rrf_k, bonuses)
 
-    def _own_language_share(self, prepared: Prepared, config: SearchConfig) -> float:
+    def _own_language_share(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> float:
         """The share of the question's language among the best passages by meaning.
 
         BM25 only compares passages written in the question's language on its ordinary words, so
         it favours them; its vote counts as much as the dense evidence says the answer is in that
         language.
         """
-        if not config.lexical_by_language or prepared.dense is None or prepared.question.lang is None:
+        if not config.lexical_by_language or lifted is None or prepared.question.lang is None:
             return 1.0
-        lifted = prepared.dense + self._lift(prepared, config)
         top = np.argsort(-lifted, kind="stable")[: config.language_evidence_depth]
         return float(np.mean(self._chunk_langs[top] == prepared.question.lang))
 
@@ -225,7 +224,8 @@ class Searcher:
     ) -> SearchResult:
         config = config or self.config
         question = prepared.question
-        candidates = self._candidates(prepared, config)
+        lifted = self._lifted(prepared, config)
+        candidates = self._candidates(prepared, config, lifted)
         ordered = candidates
         if "diversity" not in prepared.off:
             ordered = diversified(ordered, self.chunks, config.diverse_min_share)
@@ -238,7 +238,7 @@ class Searcher:
         elif "dates" not in prepared.off and question.latest:
             ordered = newest_relevant_first(ordered, self.chunks, config.recency_pool)
         hits = self._hits(ordered, question, k, highlight)
-        signals = self._signals(prepared, candidates, self._lift(prepared, config))
+        signals = self._signals(prepared, candidates, lifted)
         answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")
         period = (since, until) if (since or until) else None
         if period is None and question.period is not None:
@@ -247,15 +247,14 @@ class Searcher:
             query=question.text, answered=answered, hits=hits if answered or not abstain else [], period=period
         )
 
-    def _signals(self, prepared: Prepared, candidates: list[Candidate], lift: np.ndarray) -> Signals:
+    def _signals(self, prepared: Prepared, candidates: list[Candidate], lifted: np.ndarray | None) -> Signals:
         question = prepared.question
         coverage = 0.0
         if question.content_words and candidates:
             top = [c.row for c in candidates[:TOP_DIVERSE]]
             coverage = max(self._matched(question, row) for row in top) / len(question.content_words)
         dense = 0.0
-        if prepared.dense is not None:
-            lifted = prepared.dense + lift
+        if lifted is not None:
             dense = float(lifted[np.isfinite(lifted)].max()) if np.isfinite(lifted).any() else 0.0
         return Signals(dense=dense, coverage=coverage, unknown_names=question.unknown_names)
 
