@@ -42,7 +42,11 @@ VERBS_FR = ["ont discuté de", "ont examiné", "se sont accordés sur", "ont sig
 
 
 def synthetic_articles(folder: Path, count: int, sentences: int = 40, seed: int = 11) -> None:
-    """Articles of about `sentences` varied sentences each, half in English and half in French."""
+    """Articles of `sentences` short varied sentences each, half in English and half in French.
+
+    About 600 model tokens per article of 40 sentences: 300 articles make the ~180k tokens of the
+    rebuild issue's measurement.
+    """
     rng = random.Random(seed)
     for n in range(count):
         french = n % 2 == 1
@@ -50,15 +54,9 @@ def synthetic_articles(folder: Path, count: int, sentences: int = 40, seed: int 
         for i in range(sentences):
             place, other = rng.sample(PLACES, 2)
             if french:
-                lines.append(
-                    f"Les délégations de {place} et de {other} {rng.choice(VERBS_FR)} {rng.choice(TOPICS_FR)} "
-                    f"lors de la réunion {n}-{i}, selon le ministère, qui prévoit {rng.randint(2, 90)} projets."
-                )
+                lines.append(f"{place} et {other} {rng.choice(VERBS_FR)} {rng.choice(TOPICS_FR)} ({n}.{i}).")
             else:
-                lines.append(
-                    f"Delegations from {place} and {other} {rng.choice(VERBS_EN)} {rng.choice(TOPICS_EN)} "
-                    f"at meeting {n}-{i}, the ministry said, planning {rng.randint(2, 90)} joint projects."
-                )
+                lines.append(f"{place} and {other} {rng.choice(VERBS_EN)} {rng.choice(TOPICS_EN)} ({n}.{i}).")
         paragraphs = "\n\n".join(" ".join(lines[i : i + 5]) for i in range(0, len(lines), 5))
         title = f"{rng.choice(PLACES)} et {rng.choice(PLACES)} : coopération" if french else "Cooperation talks"
         (folder / f"bench_{n:04d}.txt").write_text(
@@ -111,6 +109,7 @@ async def measure(index_dir: Path, corpus: Path, questions: int, users: int, reb
     service.load()
     application = build_application(settings, service)
     await application.initialize()
+    await application.post_init(application)  # run_polling calls it (opens the state file); a manual start must too
     await application.start()
     await application.updater.start_polling(poll_interval=0, timeout=10)  # type: ignore[union-attr]
     try:
@@ -148,6 +147,7 @@ async def measure(index_dir: Path, corpus: Path, questions: int, users: int, reb
         await application.updater.stop()  # type: ignore[union-attr]
         await application.stop()
         await application.shutdown()
+        await application.post_shutdown(application)
         await api.stop()
 
 

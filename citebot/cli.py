@@ -190,7 +190,7 @@ def build(
         ),
     ] = 10,
 ) -> None:
-    """Index every .txt and .md article of the corpus folder (reusing vectors of unchanged files)."""
+    """Index every article of the corpus folder (.txt, .md, .html, .pdf, .docx), reusing vectors already computed."""
     if nice:
         os.nice(nice)
     settings = _settings(corpus, index)

@@ -24,7 +24,7 @@ from index.search import Prepared, SearchConfig, Searcher
 # Candidate values, around the defaults, on scales that change rankings (RRF's k by factors, weights
 # by halves). The language lift scales the bias measured on the corpus: 0 turns it off, 1 is as measured.
 GRID: dict[str, tuple[float, ...]] = {
-    "rrf_k": (20.0, 60.0, 120.0),
+    "rrf_k": (10.0, 20.0, 60.0, 120.0),
     "lexical_weight": (0.0, 0.25, 0.5, 1.0),
     "lexical_by_language": (False, True),
     "lift_scale": (0.0, 1.0, 1.5),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import bm25s
@@ -24,6 +25,10 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "´": "'", "`":
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)'(?=\w)", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _COMPOUND = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
+# Cognates across the two stemmers: a shared start of this many letters, endings this much longer.
+COGNATE_STEM = 5
+COGNATE_ENDING = 2
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
 @lru_cache(maxsize=65536)
@@ -65,7 +70,9 @@ def query_terms(text: str) -> list[str]:
     target an article in the other language (names and cognates then still match)."""
     found: list[str] = []
     for word in words(text):
-        for lang in _STEMMERS:
+        # A Cyrillic name (a transliterated form of the question's names) can only match a Russian
+        # article, whose words the index stemmed as Russian.
+        for lang in ("ru",) if _CYRILLIC.search(word) else _STEMMERS:
             term = _stemmer(lang).stemWord(fold_accents(word))
             if term not in found:
                 found.append(term)
@@ -93,6 +100,33 @@ class LexicalIndex:
     @property
     def size(self) -> int:
         return int(self._retriever.scores["num_docs"])
+
+    @cached_property
+    def _sorted_vocabulary(self) -> list[str]:
+        return sorted(self._retriever.vocab_dict)
+
+    def cognates(self, query: Sequence[str]) -> list[str]:
+        """Index terms that are a question term with a stem ending cut differently.
+
+        French and English stemmers leave the same word with different endings (irriguées →
+        "irrigue", irrigated → "irrig"; septembre → "septembr", September → "septemb"), so a
+        question in one language misses the other language's form of a word both share. A term
+        extends or shortens another by at most COGNATE_ENDING letters past a COGNATE_STEM-letter
+        shared start; unrelated words rarely do.
+        """
+        vocabulary = self._sorted_vocabulary
+        found: list[str] = []
+        for term in query:
+            if len(term) < COGNATE_STEM:
+                continue
+            at = bisect.bisect_left(vocabulary, term[:COGNATE_STEM])
+            while at < len(vocabulary) and vocabulary[at].startswith(term[:COGNATE_STEM]):
+                other = vocabulary[at]
+                at += 1
+                short, long = sorted((other, term), key=len)
+                if len(long) - len(short) <= COGNATE_ENDING and long.startswith(short) and other not in query:
+                    found.append(other)
+        return list(dict.fromkeys(found))
 
     def known_terms(self, query: Sequence[str]) -> list[str]:
         return [term for term in query if term and term in self._retriever.vocab_dict]

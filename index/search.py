@@ -46,7 +46,7 @@ TOPIC_DOC_SHARE = 0.5
 class SearchConfig:
     """Every constant of the ranking; defaults chosen by 5-fold cross-validation (README)."""
 
-    rrf_k: float = 20.0
+    rrf_k: float = 10.0
     lexical_weight: float = 1.0
     # Weigh BM25's vote by the share of the question's language among the five best passages by meaning.
     lexical_by_language: bool = True
@@ -54,8 +54,6 @@ class SearchConfig:
     # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
     lift_scale: float = 1.0
     period_weight: float = 0.5
-    # "Latest" questions with a topic: the newest of this many most relevant passages first.
-    recency_pool: int = 10
     diverse_min_share: float = 0.95
     abstention: Abstention = field(default_factory=Abstention)
 
@@ -161,7 +159,7 @@ class Searcher:
             valid = rows[0] >= 0
             dense[rows[0][valid]] = found[0][valid]
         if base != "dense":
-            lexical = self.stored.lexical.scores(question.terms)
+            lexical = self.stored.lexical.scores(question.terms + self.stored.lexical.cognates(question.terms))
         return Prepared(question, base, off, dense, lexical)
 
     def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
@@ -199,16 +197,22 @@ class Searcher:
         top = np.argsort(-lifted, kind="stable")[: config.language_evidence_depth]
         return float(np.mean(self._chunk_langs[top] == prepared.question.lang))
 
-    def _has_topic(self, text: str) -> bool:
-        """Whether a question names something that sets some documents apart from the others.
+    def _topic(self, question: Question) -> dict[str, list[str]]:
+        """The question's words that set some documents apart from the others, with their other forms.
 
         "What did Kazakhstan say in March 2026?" over a corpus about Kazakhstan asks for a period's
         news, not a topic: like a news feed, its answer shows the newest of that period first.
         """
-        words = [w for w in content_words(text) if fold_accents(w) not in _REPORTING_VERBS and not asks_for_latest(w)]
-        return any(
-            max(self._doc_freq[t] for t in query_terms(w)) < TOPIC_DOC_SHARE * len(self._documents) for w in words
-        )
+        words = [
+            w
+            for w in content_words(question.topic_text)
+            if fold_accents(w) not in _REPORTING_VERBS and not asks_for_latest(w)
+        ]
+        return {
+            w: question.content_words.get(w, [])
+            for w in words
+            if max(self._doc_freq[t] for t in query_terms(w)) < TOPIC_DOC_SHARE * len(self._documents)
+        }
 
     # Candidates → ordered hits → answer ---------------------------------------------------
 
@@ -231,12 +235,13 @@ class Searcher:
             ordered = diversified(ordered, self.chunks, config.diverse_min_share)
         if since or until:
             ordered = within(ordered, self.chunks, since or date.min, until or date.max)
-        topicless = (question.latest or question.period is not None) and not self._has_topic(question.topic_text)
-        if "dates" not in prepared.off and topicless:
+        topic = self._topic(question) if question.latest or question.period is not None else {}
+        if "dates" not in prepared.off and (question.latest or question.period is not None) and not topic:
             # Diversified first: the date ordering is stable, so it keeps that spread within each day.
             ordered = newest_first(ordered, self.chunks, question.period)
         elif "dates" not in prepared.off and question.latest:
-            ordered = newest_relevant_first(ordered, self.chunks, config.recency_pool)
+            matches = [self._matched(topic, c.row) for c in ordered]
+            ordered = newest_relevant_first(ordered, self.chunks, matches)
         hits = self._hits(ordered, question, k, highlight)
         signals = self._signals(prepared, candidates, lifted)
         answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")
@@ -252,16 +257,17 @@ class Searcher:
         coverage = 0.0
         if question.content_words and candidates:
             top = [c.row for c in candidates[:TOP_DIVERSE]]
-            coverage = max(self._matched(question, row) for row in top) / len(question.content_words)
+            coverage = max(self._matched(question.content_words, row) for row in top) / len(question.content_words)
         dense = 0.0
         if lifted is not None:
             dense = float(lifted[np.isfinite(lifted)].max()) if np.isfinite(lifted).any() else 0.0
         return Signals(dense=dense, coverage=coverage, unknown_names=question.unknown_names)
 
-    def _matched(self, question: Question, row: int) -> int:
+    def _matched(self, wanted: dict[str, list[str]], row: int) -> int:
+        """How many of the `wanted` words (each with its other forms) passage `row` names."""
         found = self._chunk_terms(row)
         matched = 0
-        for word, forms in question.content_words.items():
+        for word, forms in wanted.items():
             if set(query_terms(word)) & found or any(set(query_terms(form)) & found for form in forms):
                 matched += 1
         return matched

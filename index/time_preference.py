@@ -30,12 +30,20 @@ def period_bonus(chunks: list[Chunk], period: Period, weight: float) -> Bonus:
     return Bonus("period", np.array(rows, dtype=np.int64), weight)
 
 
-def newest_relevant_first(candidates: list[Candidate], chunks: list[Chunk], pool: int) -> list[Candidate]:
-    """"Latest" with a topic: the `pool` most relevant passages, newest first, then the rest.
+def newest_relevant_first(
+    candidates: list[Candidate], chunks: list[Chunk], topic_matches: list[int]
+) -> list[Candidate]:
+    """ "Latest" with a topic: the passages that name most of the topic, newest first, then the rest.
 
-    A count rather than a share of the best score: fused scores fall faster or slower with RRF's k.
+    `topic_matches[i]` counts the question's topic words that candidate i names. What makes a
+    passage eligible is what it is about, not its place in a ranking: a pool of the N best
+    passages took in newer articles about something else as soon as N outgrew the topic's passages.
     """
-    return newest_first(candidates[:pool], chunks, None) + candidates[pool:]
+    best = max(topic_matches, default=0)
+    if best == 0:
+        return candidates
+    pool = [c for c, matched in zip(candidates, topic_matches, strict=True) if matched == best]
+    return newest_first(pool, chunks, None) + [c for c in candidates if c not in pool]
 
 
 def newest_first(candidates: list[Candidate], chunks: list[Chunk], period: Period | None) -> list[Candidate]:

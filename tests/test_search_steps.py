@@ -58,7 +58,9 @@ def test_newest_first_keeps_the_named_period_on_top():
     in_2024 = Period(date(2024, 1, 1), date(2024, 12, 31))
     assert [c.row for c in newest_first(ordered, CHUNKS, in_2024)] == [0, 1, 2, 3, 4]
     relevant = [Candidate(0, 1.0), Candidate(2, 0.95), Candidate(4, 0.5)]
-    assert [c.row for c in newest_relevant_first(relevant, CHUNKS, 2)] == [2, 0, 4]
+    # Row 4 is the newest but names less of the topic: it stays behind the newest that names it all.
+    assert [c.row for c in newest_relevant_first(relevant, CHUNKS, [2, 2, 1])] == [2, 0, 4]
+    assert [c.row for c in newest_relevant_first(relevant, CHUNKS, [0, 0, 0])] == [0, 2, 4]
 
 
 def test_explicit_bounds_filter_dated_articles_and_keep_undated_last():
