@@ -393,6 +393,8 @@ async def link_message(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
+    if not handlers._from_a_person(update):
+        return
     url, caption = split_link_message(message.text)
     if not _is_admin(update, context):
         if caption.strip():  # a link with words around it is a question like any other
