@@ -324,7 +324,7 @@ def name_for_link(url: str, title: str, taken: Callable[[str], bool]) -> str:
     stem, suffix = os.path.splitext(segment)
     slug = _slug(stem if suffix.lower() in _PAGE_SUFFIXES else segment)
     if slug in _GENERIC_SEGMENTS or slug.isdigit() or len(slug) < 4:
-        slug = _slug(title) or slug or _slug(urlparse(url).hostname or "") or "page"
+        slug = _slug(title) or _slug(urlparse(url).hostname or "") or "page"
     name, n = f"{slug}.html", 2
     while taken(name):
         name, n = f"{slug}-{n}.html", n + 1

@@ -13,6 +13,8 @@ import docx
 from aiohttp import web
 from fpdf import FPDF
 
+from bot.link_fetch import FetchedPage, fetch_page
+from bot.upload import name_for_link, page_as_utf8, same_url
 from tests.conftest import ADMIN, bot_settings, running_bot
 from tests.test_bot import passages
 from tests.test_reindex import _idle, _own_index
@@ -167,6 +169,9 @@ async def serving_site(requests: list[str]) -> AsyncIterator[str]:
         )
         return web.Response(text=shell, content_type="text/html")
 
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound(ARTICLE_PATH)
+
     @web.middleware
     async def record(request: web.Request, handler):
         requests.append(request.path)
@@ -174,6 +179,7 @@ async def serving_site(requests: list[str]) -> AsyncIterator[str]:
 
     app = web.Application(middlewares=[record])
     app.router.add_get(ARTICLE_PATH, article)
+    app.router.add_get("/go", moved)
     app.router.add_get("/slow", slow)
     app.router.add_get("/huge", huge)
     app.router.add_get("/logo.png", image)
@@ -251,3 +257,31 @@ async def test_admin_adds_a_link_and_bad_links_write_nothing(emulator, seed_inde
         after = len(emulator.calls)
         emulator.send_text(ADMIN, emulator.user(ADMIN, language_code="fr"), f"{site}/slow")
         assert "n’a pas répondu en 1 s" in (await emulator.reply_to(ADMIN, after=after)).params["text"]
+
+
+async def test_fetch_follows_redirects_to_the_final_address():
+    requests: list[str] = []
+    async with serving_site(requests) as site:
+        page = await fetch_page(f"{site}/go", timeout=5, max_bytes=100_000)
+    assert (page.url, page.content_type, page.charset) == (f"{site}{ARTICLE_PATH}", "text/html", "utf-8")
+    assert page.data.decode("utf-8") == LINK_HTML and requests == ["/go", ARTICLE_PATH]
+
+
+def test_a_link_is_named_from_its_path_or_its_title():
+    taken = {"kazakh-solar.html", "kazakh-solar-2.html"}.__contains__
+    assert name_for_link("https://x.org/news/Kazakh-Solar.html?id=3", "Title", taken) == "kazakh-solar-3.html"
+    assert name_for_link("https://x.org/a/123456", "Rabat hosts a forum", taken) == "rabat-hosts-a-forum.html"
+    assert name_for_link("https://x.org/", "Élections à Almaty", taken) == "elections-a-almaty.html"
+    assert name_for_link("https://x.org/index.php", "", taken) == "x-org.html"
+    assert name_for_link("https://x.org/..%2F..%2Fetc%2Fpasswd", "", taken) == "passwd.html"
+    assert same_url("HTTPS://X.org/a/b/#top") == same_url("https://x.org/a/b") != same_url("https://x.org/a/b?p=2")
+
+
+def test_a_page_in_latin1_is_saved_as_utf8_and_a_utf8_page_as_sent():
+    latin = "<html><body><p>Élu à Astana, l’accord</p></body></html>"
+    page = FetchedPage(latin.encode("cp1252"), "https://x.org/a", "text/html", "iso-8859-1")
+    assert page_as_utf8(page).decode("utf-8") == latin.replace("’", "\x92")  # ISO-8859-1 has no curly quote
+    page = FetchedPage(latin.encode("cp1252"), "https://x.org/a", "text/html", None)
+    assert page_as_utf8(page).decode("utf-8") == latin
+    page = FetchedPage(latin.encode("utf-8"), "https://x.org/a", "text/html", "iso-8859-1")
+    assert page_as_utf8(page) == latin.encode("utf-8")
