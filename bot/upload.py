@@ -36,6 +36,7 @@ from index.dates import parse_written_date
 from index.readers import html as html_reader
 from index.readers.record import ReadArticle, Unreadable
 from index.readers.text import decode
+from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -355,7 +356,11 @@ def page_as_utf8(page: FetchedPage) -> bytes:
 
 def _corpus_urls(context: Context, corpus_dir: Path) -> dict[str, str]:
     """Each article URL the corpus already holds, with its file: from the live index and metadata.toml."""
-    urls = {same_url(d.url): d.source for d in _service(context).current().stored.documents if d.url}
+    try:
+        documents = _service(context).current().stored.documents
+    except IndexUnavailable:  # no index yet: metadata.toml is all there is to compare with
+        documents = []
+    urls = {same_url(d.url): d.source for d in documents if d.url}
     path = corpus_dir / SIDECAR_NAME
     try:
         tables = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -418,7 +423,8 @@ async def link_message(update: Update, context: Context) -> None:
             ) from None
         data = page_as_utf8(page)
         article = await asyncio.to_thread(_read_page, data, page.url)
-        known = _corpus_urls(context, settings.corpus_dir)
+        # current() may load a newer index from disk: not on the event loop.
+        known = await asyncio.to_thread(_corpus_urls, context, settings.corpus_dir)
         for candidate in (url, page.url, article.url, metadata.get("url")):
             if candidate and same_url(candidate) in known:
                 raise Refused("link_duplicate", url=candidate, existing=known[same_url(candidate)])

@@ -207,13 +207,14 @@ async def test_admin_adds_a_link_and_bad_links_write_nothing(emulator, seed_inde
     requests: list[str] = []
     async with serving_site(requests) as site, running_bot(settings, embedder) as application:
         admin = emulator.user(ADMIN)
+        initial = sorted(p.name for p in corpus.iterdir())
 
         # Anyone else's bare link is refused before anything is fetched; with words it is a question.
         refusal = await _ask(emulator, 51, f"{site}{ARTICLE_PATH}")
         assert "only the bot's admins can add articles from a link" in refusal
         answer = await _ask(emulator, 52, f"{site}{ARTICLE_PATH}\nWhat did Kazakhstan say about Qatar?")
         assert "only the bot's admins" not in answer and passages(answer)
-        assert requests == []
+        assert requests == [] and sorted(p.name for p in corpus.iterdir()) == initial
 
         after = len(emulator.calls)
         emulator.send_text(ADMIN, admin, f"{site}{ARTICLE_PATH}")
