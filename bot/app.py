@@ -120,6 +120,10 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         application.add_handler(CommandHandler(name, callback, filters=new_message))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     application.add_handler(MessageHandler(new_message & private & filters.COMMAND, handlers.unknown_command))
+    # Before private_text: a message that is only a link adds an article (admins), it is no question.
+    application.add_handler(
+        MessageHandler(new_message & private & filters.Regex(upload.LINK_MESSAGE), upload.link_message)
+    )
     application.add_handler(
         MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text)
     )

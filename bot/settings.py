@@ -36,6 +36,8 @@ class BotSettings(CoreSettings):
     progress_edit_seconds: float = Field(3.0, ge=0.2, le=60, validation_alias="PROGRESS_EDIT_SECONDS")
     # Answers behind the buttons survive restarts here; default: beside the index folder.
     state_db: Path | None = Field(None, validation_alias="STATE_DB")
+    # A link an admin sends is fetched within this many seconds overall (connect, redirects, body).
+    link_timeout_seconds: float = Field(15.0, gt=0, le=300, validation_alias="LINK_TIMEOUT_SECONDS")
 
     @property
     def state_path(self) -> Path:

@@ -26,7 +26,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "passage. Name a month or year (<i>in March 2026</i>) to keep to that period, or ask for the "
         "<i>latest</i>.\n\n<b>What I know</b>: {documents} articles ({languages}); /sources lists them.\n"
         "Admins: /reindex rebuilds the index, /stats shows figures, /remove FILE takes an article out; send a "
-        "file (.txt .md .html .pdf .docx) to add it.",
+        "file (.txt .md .html .pdf .docx) or a web link to add it.",
         "fr": "<b>Comment poser une question</b>\n• En privé : écrivez simplement votre question, en français ou "
         "en anglais.\n• Dans un groupe : <code>/ask votre question</code>, mentionnez-moi (<code>@{bot} votre "
         "question</code>) ou répondez à l’un de mes messages.\n\nChaque réponse montre les meilleurs passages, "
@@ -35,7 +35,7 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "y limiter, ou demandez la <i>dernière</i> déclaration.\n\n<b>Ce que je connais</b> : {documents} "
         "articles ({languages}) ; /sources les liste.\nAdmins : /reindex reconstruit l’index, /stats donne "
         "les chiffres, /remove FICHIER retire un article ; envoyez un fichier (.txt .md .html .pdf .docx) "
-        "pour l’ajouter.",
+        "ou un lien web pour l’ajouter.",
     },
     "sources_title": {"en": "<b>Indexed articles</b> ({count})", "fr": "<b>Articles indexés</b> ({count})"},
     "date_unknown": {"en": "date unknown", "fr": "date inconnue"},
@@ -135,9 +135,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "fr": "Il n’y a pas de fichier <code>{name}</code> dans le corpus ; /sources liste les fichiers.",
     },
     "removed": {
-        "en": "Moved <code>{name}</code> out of the corpus to <code>{target}</code> (nothing is deleted). "
+        "en": "Moved <code>{name}</code> out of the corpus to <code>{target}</code> (nothing is deleted; its "
+        "metadata.toml entry, if any, is kept, so moving the file back restores its title and date). "
         "Rebuilding the index…",
-        "fr": "<code>{name}</code> a été sorti du corpus vers <code>{target}</code> (rien n’est supprimé). "
+        "fr": "<code>{name}</code> a été sorti du corpus vers <code>{target}</code> (rien n’est supprimé ; son "
+        "entrée de metadata.toml, s’il en a une, est gardée : remettre le fichier rend son titre et sa date). "
         "Reconstruction de l’index…",
     },
     "remove_failed": {
@@ -198,6 +200,57 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "upload_not_indexed": {
         "en": "<code>{name}</code> was not indexed; the skipped files above say why.",
         "fr": "<code>{name}</code> n’a pas été indexé ; les fichiers ignorés ci-dessus disent pourquoi.",
+    },
+    "link_admins_only": {
+        "en": "Thank you, but only the bot's admins can add articles from a link. To ask about it, write your "
+        "question as a message.",
+        "fr": "Merci, mais seuls les administrateurs du bot peuvent ajouter un article à partir d’un lien. Pour "
+        "poser une question, écrivez-la sous forme de message.",
+    },
+    "link_bad_url": {
+        "en": "Refused: <code>{url}</code> is not a web address I can fetch (http or https).",
+        "fr": "Refusé : <code>{url}</code> n’est pas une adresse web que je peux récupérer (http ou https).",
+    },
+    "link_timeout": {
+        "en": "Refused: <code>{url}</code> did not answer within {seconds} s (LINK_TIMEOUT_SECONDS). "
+        "Nothing was saved; try again later, or save the page and send it as a file.",
+        "fr": "Refusé : <code>{url}</code> n’a pas répondu en {seconds} s (LINK_TIMEOUT_SECONDS). Rien n’a été "
+        "enregistré ; réessayez plus tard, ou enregistrez la page et envoyez-la comme fichier.",
+    },
+    "link_too_big": {
+        "en": "Refused: the page at <code>{url}</code> is larger than {limit} bytes (MAX_FILE_BYTES). "
+        "Nothing was saved.",
+        "fr": "Refusé : la page <code>{url}</code> dépasse {limit} octets (MAX_FILE_BYTES). Rien n’a été enregistré.",
+    },
+    "link_not_html": {
+        "en": "Refused: <code>{url}</code> is not a web page ({detail}); I only add HTML articles from links. "
+        "Send a PDF or Word file as a document instead.",
+        "fr": "Refusé : <code>{url}</code> n’est pas une page web ({detail}) ; je n’ajoute par lien que des "
+        "articles HTML. Envoyez un PDF ou un fichier Word comme document.",
+    },
+    "link_http_status": {
+        "en": "Refused: the site answered <code>{url}</code> with an error ({detail}). Nothing was saved.",
+        "fr": "Refusé : le site a répondu à <code>{url}</code> par une erreur ({detail}). Rien n’a été enregistré.",
+    },
+    "link_unreachable": {
+        "en": "Refused: I could not reach <code>{url}</code> ({detail}). Check the address; nothing was saved.",
+        "fr": "Refusé : impossible de joindre <code>{url}</code> ({detail}). Vérifiez l’adresse ; rien n’a été "
+        "enregistré.",
+    },
+    "link_no_text": {
+        "en": "Refused: I found no article text in the page at <code>{url}</code> (a home page, a login wall or "
+        "a page built by JavaScript?). Nothing was saved.",
+        "fr": "Refusé : je n’ai trouvé aucun texte d’article dans la page <code>{url}</code> (page d’accueil, "
+        "page de connexion ou page construite en JavaScript ?). Rien n’a été enregistré.",
+    },
+    "link_duplicate": {
+        "en": "Refused: the corpus already holds the article at <code>{url}</code>, as <code>{existing}</code>.",
+        "fr": "Refusé : le corpus contient déjà l’article <code>{url}</code>, sous le nom <code>{existing}</code>.",
+    },
+    "link_saved": {
+        "en": "Fetched <code>{url}</code> and saved it as <code>{name}</code>. Rebuilding the index…",
+        "fr": "<code>{url}</code> a été récupéré et enregistré sous le nom <code>{name}</code>. Reconstruction de "
+        "l’index…",
     },
     "stats": {
         "en": "<b>Index</b>: {documents} documents, {chunks} chunks\n<b>Model</b>: {model}\n"

@@ -1,6 +1,6 @@
-"""Changing the corpus from Telegram: `/remove FILE` and documents sent by an admin.
+"""Changing the corpus from Telegram: `/remove FILE`, and documents or links sent by an admin.
 
-Both change CORPUS_DIR, then run the same background rebuild as /reindex (bot.admin). Nothing is
+All change CORPUS_DIR, then run the same background rebuild as /reindex (bot.admin). Nothing is
 ever deleted: a removed file goes to a `removed/` folder beside the corpus, where an admin can take
 it back.
 """
@@ -14,21 +14,29 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import tomllib
+import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from telegram import Update
 
-from bot import render
+from bot import handlers, render
 from bot.admin import claim_rebuild, rebuild_and_report
 from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
+from bot.link_fetch import FetchedPage, LinkError, fetch_page, looks_like_html
 from bot.texts import Lang, text
 from index.corpus import SIDECAR_NAME
 from index.dates import parse_written_date
+from index.readers import html as html_reader
+from index.readers.record import ReadArticle, Unreadable
+from index.readers.text import decode
+from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +150,7 @@ def check_content(name: str, data: bytes) -> None:
         except UnicodeDecodeError:
             ok = False
         else:
-            head = decoded[:4096].lower()
-            ok = suffix not in {".html", ".htm"} or any(tag in head for tag in ("<html", "<body", "<!doctype"))
+            ok = suffix not in {".html", ".htm"} or looks_like_html(decoded.encode("utf-8"))
     if not ok:
         raise Refused("bad_content", name=name, kind=suffix.lstrip(".").upper())
 
@@ -198,7 +205,8 @@ def _sha256(path: Path) -> str:
 def write_upload(corpus_dir: Path, name: str, data: bytes, metadata: dict[str, str] | None = None) -> Path:
     """Write the file atomically into the corpus; Refused for an existing name or identical content."""
     check_content(name, data)
-    if metadata and name in read_metadata_names(corpus_dir):
+    # An entry kept from a removed file of that name would silently relabel the new one.
+    if name in read_metadata_names(corpus_dir):
         raise Refused("metadata_conflict", name=name)
     digest = hashlib.sha256(data).hexdigest()
     root = corpus_dir.resolve()
@@ -287,4 +295,158 @@ async def document_message(update: Update, context: Context) -> None:
         await _reply(update, text("upload_failed", lang, reason=render.escape(str(error))))
         return
     await _reply(update, text("upload_saved", lang, name=render.escape(name)))
+    await rebuild_and_report(update, context, lang, lambda: _citation_line(context, name, lang))
+
+
+# Links sent by an admin -------------------------------------------------------------------
+
+# A private message whose first line is nothing but an http(s) URL; any lines after it are a
+# caption, as on a document (`title: …`, `date: …`, `url: …`).
+LINK_MESSAGE = re.compile(r"\A\s*https?://\S+[ \t]*(?:\r?\n|\Z)", re.IGNORECASE)
+# Last path segments that say nothing about the article: the page title names the file instead.
+_GENERIC_SEGMENTS = {"", "index", "default", "home", "article", "articles", "news", "amp", "story", "post"}
+_PAGE_SUFFIXES = {".html", ".htm", ".shtml", ".php", ".asp", ".aspx", ".jsp"}
+
+
+def split_link_message(raw: str) -> tuple[str, str]:
+    """The URL on the first line, and the caption lines after it."""
+    first, _, rest = raw.strip().partition("\n")
+    return first.strip(), rest
+
+
+def _slug(words: str, limit: int = 80) -> str:
+    ascii_only = unicodedata.normalize("NFKD", words).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only.lower()).strip("-")[:limit].strip("-")
+
+
+def name_for_link(url: str, title: str, taken: Callable[[str], bool]) -> str:
+    """`<slug>.html` from the URL's last path segment, or the page title when the segment is bare."""
+    segment = PurePosixPath(unquote(urlparse(url).path)).name
+    stem, suffix = os.path.splitext(segment)
+    slug = _slug(stem if suffix.lower() in _PAGE_SUFFIXES else segment)
+    if slug in _GENERIC_SEGMENTS or slug.isdigit() or len(slug) < 4:
+        slug = _slug(title) or _slug(urlparse(url).hostname or "") or "page"
+    name, n = f"{slug}.html", 2
+    while taken(name):
+        name, n = f"{slug}-{n}.html", n + 1
+    return name
+
+
+def same_url(url: str) -> str:
+    """A URL as compared for duplicates: no fragment, no trailing slash, case-folded scheme and host."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
+
+
+def page_as_utf8(page: FetchedPage) -> bytes:
+    """The page's own bytes when they are UTF-8 (kept faithful), else re-encoded from the declared charset."""
+    try:
+        page.data.decode("utf-8")
+        return page.data
+    except UnicodeDecodeError:
+        pass
+    try:
+        decoded = page.data.decode(page.charset) if page.charset else decode(page.data)
+    except (LookupError, UnicodeDecodeError):
+        decoded = decode(page.data)
+    if decoded is None:
+        raise Refused("link_not_html", url=page.url, detail="undecodable text")
+    return decoded.encode("utf-8")
+
+
+def _corpus_urls(context: Context, corpus_dir: Path) -> dict[str, str]:
+    """Each article URL the corpus already holds, with its file: from the live index and metadata.toml."""
+    try:
+        documents = _service(context).current().stored.documents
+    except IndexUnavailable:  # no index yet: metadata.toml is all there is to compare with
+        documents = []
+    urls = {same_url(d.url): d.source for d in documents if d.url}
+    path = corpus_dir / SIDECAR_NAME
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        tables = {}
+    for source, table in tables.items():
+        # A removed file's entry is kept for when it comes back, but it is not in the corpus now.
+        if isinstance(table, dict) and isinstance(table.get("url"), str) and (corpus_dir / source).is_file():
+            urls.setdefault(same_url(table["url"]), source)
+    return urls
+
+
+def save_link_page(corpus_dir: Path, page: FetchedPage, data: bytes, title: str, metadata: dict[str, str]) -> str:
+    """Write the fetched page under a free name (in the corpus, removed/ and metadata.toml); its name."""
+    root = corpus_dir.resolve()
+    described = read_metadata_names(corpus_dir)
+
+    def taken(name: str) -> bool:
+        return (root / name).exists() or (removed_dir(corpus_dir) / name).exists() or name in described
+
+    name = name_for_link(page.url, title, taken)
+    write_upload(corpus_dir, name, data, metadata)
+    return name
+
+
+def _read_page(data: bytes, url: str) -> ReadArticle:
+    """The page as the build will read it: a page with no article text is refused now, not skipped later."""
+    try:
+        return html_reader.read(data, "page.html")
+    except Unreadable as error:
+        raise Refused("link_no_text", url=url, detail=str(error)) from None
+
+
+async def link_message(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    if not handlers._from_a_person(update):
+        return
+    url, caption = split_link_message(message.text)
+    if not _is_admin(update, context):
+        if caption.strip():  # a link with words around it is a question like any other
+            await handlers.private_text(update, context)
+        else:
+            await _reply(update, text("link_admins_only", _lang(update)))
+        return
+    lang = _lang(update)
+    settings = _settings(context)
+    try:
+        metadata = parse_caption(caption)
+        try:
+            page = await fetch_page(url, timeout=settings.link_timeout_seconds, max_bytes=settings.max_file_bytes)
+        except LinkError as error:
+            raise Refused(
+                f"link_{error.kind}",
+                url=url,
+                detail=error.detail,
+                seconds=f"{settings.link_timeout_seconds:g}",
+                limit=settings.max_file_bytes,
+            ) from None
+        data = page_as_utf8(page)
+        article = await asyncio.to_thread(_read_page, data, page.url)
+        # current() may load a newer index from disk: not on the event loop.
+        known = await asyncio.to_thread(_corpus_urls, context, settings.corpus_dir)
+        for candidate in (url, page.url, article.url, metadata.get("url")):
+            if candidate and same_url(candidate) in known:
+                raise Refused("link_duplicate", url=candidate, existing=known[same_url(candidate)])
+        if "url" not in metadata and not article.url:
+            metadata["url"] = page.url  # the page names no canonical URL: keep where it came from
+        if not claim_rebuild(context):
+            await _reply(update, text("already_rebuilding", lang))
+            return
+        try:
+            name = await asyncio.to_thread(
+                save_link_page, settings.corpus_dir, page, data, metadata.get("title") or article.title, metadata
+            )
+        except BaseException:
+            context.bot_data[REBUILDING] = None
+            raise
+    except Refused as refusal:
+        fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
+        await _reply(update, text(refusal.key, lang, **fields))
+        return
+    except OSError as error:
+        log.warning("could not save the page fetched from %s: %s", url, error)
+        await _reply(update, text("upload_failed", lang, reason=render.escape(str(error))))
+        return
+    await _reply(update, text("link_saved", lang, url=render.escape(page.url), name=render.escape(name)))
     await rebuild_and_report(update, context, lang, lambda: _citation_line(context, name, lang))

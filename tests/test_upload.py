@@ -22,8 +22,9 @@ async def _sources_text(emulator, chat_id: int) -> str:
 
 async def test_remove_moves_the_file_aside_and_reindex_restores_it(emulator, seed_index, embedder, tmp_path):
     corpus, index_dir = _own_index(tmp_path, seed_index)
-    (corpus / "metadata.toml").write_text("# no overrides yet\n", encoding="utf-8")
-    settings = bot_settings(emulator.base_url, index_dir, corpus)
+    metadata = f'# written by hand\n["{REMOVED}"]\ntitle = "Restored headline"\n'
+    (corpus / "metadata.toml").write_text(metadata, encoding="utf-8")
+    settings = bot_settings(emulator.base_url, index_dir, corpus, TELEGRAM_FILE_URL=emulator.file_url)
     async with running_bot(settings, embedder) as application:
         admin = emulator.user(ADMIN)
         assert REMOVED in await _sources_text(emulator, ADMIN)
@@ -45,19 +46,25 @@ async def test_remove_moves_the_file_aside_and_reindex_restores_it(emulator, see
         after = len(emulator.calls)
         emulator.send_text(ADMIN, admin, f"/remove {REMOVED}")
         moved = await emulator.reply_to(ADMIN, after=after)
-        assert "Moved" in moved.params["text"]
+        assert "Moved" in moved.params["text"] and "metadata.toml entry, if any, is kept" in moved.params["text"]
         await emulator.wait_for(lambda c: "Index rebuilt: 4 documents" in str(c.params.get("text")), 120, after)
         await _idle(application)
         assert not (corpus / REMOVED).exists() and (tmp_path / "removed" / REMOVED).is_file()
-        assert (corpus / "metadata.toml").is_file()
+        # The entry stays for when the file comes back; a new file of that name may not inherit it.
+        assert (corpus / "metadata.toml").read_text(encoding="utf-8") == metadata
         assert REMOVED not in await _sources_text(emulator, ADMIN)
+        after = len(emulator.calls)
+        emulator.send_document(ADMIN, admin, REMOVED, b"A different article\n\nSome other text.\n")
+        refused = await emulator.reply_to(ADMIN, after=after)
+        assert "metadata.toml already has an entry" in refused.params["text"] and not (corpus / REMOVED).exists()
 
         shutil.move(tmp_path / "removed" / REMOVED, corpus / REMOVED)
         after = len(emulator.calls)
         emulator.send_text(ADMIN, admin, "/reindex")
         await emulator.wait_for(lambda c: "Index rebuilt: 5 documents" in str(c.params.get("text")), 120, after)
         await _idle(application)
-        assert REMOVED in await _sources_text(emulator, ADMIN)
+        listed = await _sources_text(emulator, ADMIN)
+        assert REMOVED in listed and "Restored headline" in listed
 
 
 GEO_TXT = (
