@@ -73,6 +73,8 @@ async def ask_one_by_one(api: BotApiEmulator, questions: int, first_chat: int, u
         sent = time.monotonic()
         api.send_text(chat, api.user(chat), QUESTIONS[n % len(QUESTIONS)])
         reply = await api.reply_to(chat, timeout=300)
+        if "went wrong" in str(reply.params.get("text")):
+            raise RuntimeError("the bot apologised instead of answering: see its log")
         latencies.append((reply.at - sent) * 1000)
     return latencies
 
@@ -109,7 +111,7 @@ async def measure(index_dir: Path, corpus: Path, questions: int, users: int, reb
     service.load()
     application = build_application(settings, service)
     await application.initialize()
-    await application.post_init(application)  # run_polling calls it (opens the state file); a manual start must too
+    await application.post_init(application)  # opens the state file, as run_polling does
     await application.start()
     await application.updater.start_polling(poll_interval=0, timeout=10)  # type: ignore[union-attr]
     try:

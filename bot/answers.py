@@ -12,7 +12,9 @@ from bot.texts import Lang
 from index.models import Hit
 
 # Telegram caps callback_data at 64 bytes: "more:<8-char key>:<offset>" stays far below.
-_CALLBACK = re.compile(r"^(more|full):([A-Za-z0-9_-]{8}):(\d{1,3})$")
+_CALLBACK = re.compile(r"^(more|full|up|down):([A-Za-z0-9_-]{8}):(\d{1,3})$")
+# The vote buttons' data, for a CallbackQueryHandler of their own.
+VOTE_PATTERN = r"^(up|down):"
 
 
 @dataclass(frozen=True)
@@ -21,11 +23,15 @@ class Answer:
     lang: Lang
     hits: list[Hit]
     period: tuple[date | None, date | None] | None
+    # What was searched, when it differs from the question (a follow-up carries its subject over).
+    query: str | None = None
 
 
 @dataclass(frozen=True)
 class Button:
-    action: str  # "more" (offset of the next passage) or "full" (index of the passage)
+    # "more" (offset of the next passage), "full" (index of the passage), or a vote, "up" or "down"
+    # (offset of the first passage on the voted message)
+    action: str
     key: str
     number: int
 
@@ -38,15 +44,15 @@ class AnswerCache:
 
     async def put(self, answer: Answer) -> str:
         key = secrets.token_urlsafe(6)  # 8 characters
-        await self.store.put_answer(key, answer.question, answer.lang, answer.hits, answer.period)
+        await self.store.put_answer(key, answer.question, answer.lang, answer.hits, answer.period, answer.query)
         return key
 
     async def get(self, key: str) -> Answer | None:
         found = await self.store.get_answer(key)
         if found is None:
             return None
-        question, lang, hits, period = found
-        return Answer(question, lang, hits, period)  # type: ignore[arg-type]
+        question, lang, hits, period, query = found
+        return Answer(question, lang, hits, period, query)  # type: ignore[arg-type]
 
 
 def button_data(action: str, key: str, number: int) -> str:

@@ -17,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, handlers, upload
-from bot.answers import AnswerCache
+from bot import admin, feedback, handlers, upload
+from bot.answers import VOTE_PATTERN, AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
 from bot.settings import BotSettings
@@ -76,12 +76,12 @@ async def _register_commands(application: Application) -> None:
 
 
 async def _start(application: Application) -> None:
-    await application.bot_data[handlers.ANSWERS].store.open()
+    await application.bot_data[handlers.STATE].open()
     await _register_commands(application)
 
 
 async def _stop(application: Application) -> None:
-    await application.bot_data[handlers.ANSWERS].store.close()
+    await application.bot_data[handlers.STATE].close()
 
 
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
@@ -98,13 +98,15 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         .post_shutdown(_stop)
         .build()
     )
+    state = StateStore(settings.state_path)
     application.bot_data.update(
         {
             handlers.SERVICE: service,
             handlers.SETTINGS: settings,
-            handlers.ANSWERS: AnswerCache(StateStore(settings.state_path)),
-            handlers.QUOTA: QuestionQuota(settings.questions_per_minute),
-            handlers.FOLLOWS: handlers.FollowUps(),
+            handlers.STATE: state,
+            handlers.ANSWERS: AnswerCache(state),
+            handlers.QUOTA: QuestionQuota(state, settings.questions_per_minute),
+            handlers.FOLLOWS: handlers.FollowUps(state),
         }
     )
     new_message = filters.UpdateType.MESSAGE
@@ -116,6 +118,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         ("reindex", admin.reindex_command),
         ("stats", admin.stats_command),
         ("remove", upload.remove_command),
+        ("feedback", feedback.feedback_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new_message))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
@@ -132,6 +135,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
     application.add_handler(
         MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_non_text)
     )
+    application.add_handler(CallbackQueryHandler(feedback.vote_button, pattern=VOTE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_error_handler(handlers.error_handler)
     return application

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
-from cachetools import TTLCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
@@ -21,15 +19,14 @@ from bot.answers import Answer, AnswerCache, button_data, parse_button
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
 from bot.settings import BotSettings
+from bot.state import StateStore
 from bot.texts import Lang, pick_language, text
 from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
 SERVICE, ANSWERS, QUOTA, SETTINGS, REBUILDING = "service", "answers", "quota", "settings", "rebuilding"
-FOLLOWS = "follows"
-# A short private message this soon after an answer is read as continuing its question.
-FOLLOW_UP_SECONDS = 180.0
+FOLLOWS, STATE = "follows", "state"
 # Passages kept per question, so More can page through them without searching again.
 ANSWER_DEPTH = 12
 
@@ -93,8 +90,14 @@ def _keyboard(key: str, lang: Lang, first: int, shown: int, total: int) -> Inlin
         for i in range(shown)
     ]
     rows = [full[i : i + 3] for i in range(0, len(full), 3)]
+    # The votes name the page's first passage, so a vote records the passages it was given on.
+    last = [
+        InlineKeyboardButton("👍", callback_data=button_data("up", key, first)),
+        InlineKeyboardButton("👎", callback_data=button_data("down", key, first)),
+    ]
     if first + shown < total:
-        rows.append([InlineKeyboardButton(text("more", lang), callback_data=button_data("more", key, first + shown))])
+        last.append(InlineKeyboardButton(text("more", lang), callback_data=button_data("more", key, first + shown)))
+    rows.append(last)
     return InlineKeyboardMarkup(rows)
 
 
@@ -107,26 +110,25 @@ async def _reply(update: Update, body: str, **kwargs: object) -> Message | None:
 
 
 class FollowUps:
-    """The question behind each recent answer: by answer message (for replies) and by private chat."""
+    """The question behind each recent answer, in the state file: by answer message (for replies)
+    and by private chat (for a short message right after an answer)."""
 
-    def __init__(self, size: int = 20_000, seconds: float = 24 * 3600) -> None:
-        self.by_message: TTLCache[tuple[int, int], str] = TTLCache(maxsize=size, ttl=seconds)
-        self.last_private: TTLCache[int, tuple[str, float]] = TTLCache(maxsize=size, ttl=FOLLOW_UP_SECONDS)
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
 
-    def remember(self, message: Message, query: str) -> None:
-        self.by_message[(message.chat_id, message.message_id)] = query
-        if message.chat.type == ChatType.PRIVATE:
-            self.last_private[message.chat_id] = (query, time.monotonic())
+    async def remember(self, message: Message, query: str) -> None:
+        await self.store.remember_answer_message(
+            message.chat_id, message.message_id, query, private=message.chat.type == ChatType.PRIVATE
+        )
 
-    def previous(self, message: Message, question: str) -> str | None:
+    async def previous(self, message: Message, question: str) -> str | None:
         """The question `message` may follow: the answer it replies to, or a very recent private one."""
         replied = message.reply_to_message
         if replied is not None:
-            return self.by_message.get((message.chat_id, replied.message_id))
+            return await self.store.query_of_message(message.chat_id, replied.message_id)
         if message.chat.type != ChatType.PRIVATE or not followup.is_short(question):
             return None
-        last = self.last_private.get(message.chat_id)
-        return last[0] if last and time.monotonic() - last[1] <= FOLLOW_UP_SECONDS else None
+        return await self.store.last_private_query(message.chat_id)
 
 
 def _follow_ups(context: Context) -> FollowUps:
@@ -144,11 +146,11 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await _reply(update, text("too_long", lang, length=len(question), limit=settings.max_question_chars))
         return
     quota: QuestionQuota = context.bot_data[QUOTA]
-    if not quota.allow(update.effective_user.id):  # type: ignore[union-attr]
+    if not await quota.allow(update.effective_user.id):  # type: ignore[union-attr]
         await _reply(update, text("rate_limited", lang, limit=quota.per_minute))
         return
     message = update.effective_message
-    previous = _follow_ups(context).previous(message, question) if message is not None else None
+    previous = await _follow_ups(context).previous(message, question) if message is not None else None
     query, merged = followup.query_for(previous, question)
     # No "typing…" chat action: answers take tens of milliseconds, and under Telegram's flood limits
     # every extra request delays someone else's answer (50 users at once: 3.3 s with it, 2.6 s without).
@@ -161,7 +163,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if not result.answered or not result.hits:
         await _reply(update, text("nothing", lang))
         return
-    key = await context.bot_data[ANSWERS].put(Answer(question, lang, result.hits, result.period))
+    answer = Answer(question, lang, result.hits, result.period, query if merged else None)
+    key = await context.bot_data[ANSWERS].put(answer)
     shown = result.hits[: settings.passages_per_answer]
     sent = await _reply(
         update,
@@ -170,7 +173,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     )
     if sent is not None:
         # What a follow-up to this answer continues: the question as searched, so subjects chain.
-        _follow_ups(context).remember(sent, query)
+        await _follow_ups(context).remember(sent, query)
 
 
 # Commands --------------------------------------------------------------------------------

@@ -1,18 +1,15 @@
-"""How many questions one user may ask per minute."""
+"""How many questions one user may ask per minute, counted in the state file so a restart keeps it."""
 
 from __future__ import annotations
 
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from bot.state import StateStore
 
 
 class QuestionQuota:
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, store: StateStore, per_minute: int) -> None:
+        self.store = store
         self.per_minute = per_minute
-        self._item = RateLimitItemPerMinute(per_minute)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    def allow(self, user_id: int) -> bool:
+    async def allow(self, user_id: int) -> bool:
         """Count one question for `user_id`; False when the last minute already holds the limit."""
-        return self._limiter.hit(self._item, "questions", str(user_id))
+        return await self.store.count_question(user_id, self.per_minute)

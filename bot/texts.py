@@ -266,6 +266,29 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "fr": "Désolé, un problème est survenu de mon côté. Réessayez dans un instant.",
     },
+    # Feedback: votes on answers and /feedback -----------------------------------------------
+    "vote_recorded": {
+        "en": "Recorded: {vote}. Thank you! You can change it at any time.",
+        "fr": "Vote enregistré : {vote}. Merci ! Vous pouvez le changer à tout moment.",
+    },
+    "vote_changed": {
+        "en": "Changed from {before} to {vote}. Thank you!",
+        "fr": "Vote changé de {before} en {vote}. Merci !",
+    },
+    "vote_kept": {
+        "en": "Already recorded: {vote}. Press the other button to change it.",
+        "fr": "Déjà enregistré : {vote}. Appuyez sur l’autre bouton pour le changer.",
+    },
+    "feedback": {
+        "en": "<b>Feedback</b>: {up} 👍, {down} 👎 on {answers} answers.\n{export}",
+        "fr": "<b>Avis</b> : {up} 👍, {down} 👎 sur {answers} réponses.\n{export}",
+    },
+    "feedback_export": {
+        "en": "<code>citebot feedback export</code> writes them as eval questions.",
+        "fr": "<code>citebot feedback export</code> les écrit comme questions d’évaluation.",
+    },
+    "feedback_down_title": {"en": "<b>Latest 👎 questions</b>", "fr": "<b>Dernières questions 👎</b>"},
+    "feedback_none": {"en": "No votes yet.", "fr": "Aucun vote pour le moment."},
 }
 
 COMMANDS: dict[Lang, list[tuple[str, str]]] = {

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import Field, ValidationError
 
 from index.build import BuildProgress, BuildReport, ProgressCallback, build_index
 from index.corpus import CorpusError
@@ -25,7 +26,7 @@ from index.evaluation import EvalFileError, read_items, run_eval
 from index.language import detect_language_confident
 from index.models import SearchResult
 from index.search import MODES, SearchConfig, Searcher
-from index.settings import CoreSettings, SettingsError, load_core_settings
+from index.settings import CoreSettings, SettingsError, describe_validation_error, load_core_settings
 from index.store import BuildInProgress, IndexUnavailable, load_index, read_manifest
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers from a folder of news articles.")
@@ -372,6 +373,78 @@ def cross_validation(
             typer.echo(f" {set_name}")
             typer.echo(_summary_row("in-sample", found["in_sample"][set_name]))
             typer.echo(_summary_row("held-out", found["held_out"][set_name]))
+
+
+feedback_app = typer.Typer(no_args_is_help=True, help="The votes users gave the bot's answers.")
+app.add_typer(feedback_app, name="feedback")
+
+
+class _StateSettings(CoreSettings):
+    """STATE_DB as the bot reads it, without needing the bot's token."""
+
+    state_db: Path | None = Field(None, validation_alias="STATE_DB")
+
+
+def _state_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    try:
+        settings = _StateSettings()
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+    return settings.state_db or settings.index_dir.parent / "citebot-state.sqlite3"
+
+
+def _write_jsonl(rows: list[dict], out: Path | None) -> None:
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if out is None:
+        typer.echo(lines, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(lines, encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"cannot write {out}: {error}") from None
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Eval JSONL file to write (default: standard output).")
+    ] = None,
+    state_db: Annotated[
+        Path | None, typer.Option("--state-db", help="The bot's state file (default: STATE_DB).")
+    ] = None,
+    downvoted: Annotated[
+        Path | None, typer.Option("--downvoted", help="Also write the questions with only 👎 votes here.")
+    ] = None,
+) -> None:
+    """Write the bot's votes as eval questions (q, lang, doc, any, kind) that `citebot eval` reads.
+
+    A question with a 👍 becomes an item: its doc is the file of the top-ranked passage shown with
+    the 👍, `any` a piece of that passage's best sentence, its kind `same` or `cross` from the
+    question's language and that article's. Questions with only 👎 have no right passage to name:
+    they are counted, and listed with --downvoted.
+    """
+    from bot.feedback import export_votes
+    from bot.state import read_votes
+
+    path = _state_path(state_db)
+    try:
+        votes = read_votes(path)
+    except (OSError, ValueError) as error:
+        raise _fail(str(error)) from None
+    export = export_votes(votes)
+    _write_jsonl(export.items, out)
+    if downvoted is not None:
+        _write_jsonl(export.downvoted, downvoted)
+    where = f" to {out}" if out else ""
+    listed = f" (listed in {downvoted})" if downvoted else " (--downvoted FILE lists them)"
+    typer.echo(
+        f"{len(export.items)} questions written{where} from {export.up} 👍 and {export.down} 👎 votes; "
+        f"{len(export.downvoted)} questions with only 👎 left out{listed}",
+        err=True,
+    )
 
 
 @app.command()

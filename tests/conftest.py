@@ -87,6 +87,13 @@ def bot_settings(api_url: str, index_dir: Path, corpus_dir: Path = SEEDS, **over
     return BotSettings(**values)
 
 
+@pytest.fixture(autouse=True)
+def _own_state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bot state file per test: tests reuse chat and user ids, whose quotas and follow-up context
+    now live on disk and would otherwise carry over from one test to the next."""
+    monkeypatch.setenv("STATE_DB", str(tmp_path / "citebot-state.sqlite3"))
+
+
 @pytest.fixture
 async def emulator():
     from tests.bot_api_emulator import BotApiEmulator

@@ -35,7 +35,7 @@ async def test_private_question_gets_a_cited_answer(bot, emulator):
     assert re.search(r"<b>[^<]*Qatar[^<]*</b>", first), "the answering sentence is in bold"
     assert len(passages(reply.params["text"])) == 3
     labels = [b["text"] for b in buttons(reply)]
-    assert labels == ["Full text 1", "Full text 2", "Full text 3", "More ▸"]
+    assert labels == ["Full text 1", "Full text 2", "Full text 3", "👍", "👎", "More ▸"]
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(reply))
 
 

@@ -60,3 +60,46 @@ async def test_an_answer_older_than_a_week_says_expired(emulator, seed_index, em
 def test_state_db_that_is_a_folder_is_refused(emulator, seed_index, tmp_path):
     with pytest.raises(ValidationError, match="is a folder"):
         bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path)
+
+
+async def test_a_reply_is_still_a_follow_up_after_a_restart(emulator, seed_index, embedder, tmp_path):
+    settings = bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "state.sqlite3")
+    user = emulator.user(43)
+    async with running_bot(settings, embedder):
+        emulator.send_text(43, user, QATAR)
+        answer = await emulator.reply_to(43)
+    message = emulator.messages[(43, answer.result["message_id"])]
+
+    async with running_bot(settings, embedder):
+        start = len(emulator.calls)
+        emulator.send_text(43, user, "And Jordan?", reply_to=message)
+        followed = (await emulator.reply_to(43, after=start)).params["text"]
+    assert f"↪ following: <i>{QATAR}</i>" in followed
+    assert "Jordan" in followed.split("<b>[1]</b>")[1].split("\n")[0]
+
+    # The last private answer too: a short message right after it, in a new process, continues it.
+    async with running_bot(settings, embedder):
+        start = len(emulator.calls)
+        emulator.send_text(43, user, "Which date was that?")
+        third = (await emulator.reply_to(43, after=start)).params["text"]
+    assert "↪ following: <i>What did Kazakhstan say about Jordan ?</i>" in third
+
+
+async def test_the_question_quota_counts_across_a_restart(emulator, seed_index, embedder, tmp_path):
+    settings = bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "state.sqlite3", QUESTIONS_PER_MINUTE=2)
+    user = emulator.user(44)
+    async with running_bot(settings, embedder):
+        for _ in range(2):
+            start = len(emulator.calls)
+            emulator.send_text(44, user, QATAR)
+            assert "<b>[1]</b>" in (await emulator.reply_to(44, after=start)).params["text"]
+    async with running_bot(settings, embedder):
+        start = len(emulator.calls)
+        emulator.send_text(44, user, QATAR)
+        assert "2 questions in the last minute" in (await emulator.reply_to(44, after=start)).params["text"]
+    with sqlite3.connect(tmp_path / "state.sqlite3") as db:
+        db.execute("UPDATE questions SET asked = asked - 61")  # a minute later the window is free again
+    async with running_bot(settings, embedder):
+        start = len(emulator.calls)
+        emulator.send_text(44, user, QATAR)
+        assert "<b>[1]</b>" in (await emulator.reply_to(44, after=start)).params["text"]
