@@ -161,6 +161,10 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await _reply(update, text("unavailable", lang))
         return
     if not result.answered or not result.hits:
+        if result.unknown_names:
+            names = ", ".join(render.escape(name) for name in result.unknown_names)
+            await _reply(update, text("nothing_named", lang, names=names))
+            return
         await _reply(update, text("nothing", lang))
         return
     answer = Answer(question, lang, result.hits, result.period, query if merged else None)

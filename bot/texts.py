@@ -44,6 +44,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Articles dated {since} to {until} first, then undated ones.",
         "fr": "D’abord les articles datés du {since} au {until}, puis ceux sans date.",
     },
+    "nothing_named": {
+        "en": "No indexed article mentions {names}. /sources lists what they cover.",
+        "fr": "Aucun article indexé ne mentionne {names}. /sources liste ce qu’ils couvrent.",
+    },
     "nothing": {
         "en": "I found nothing in the indexed articles that answers this. /sources lists what they cover.",
         "fr": "Je n’ai rien trouvé dans les articles indexés qui réponde à cette question. /sources liste ce "

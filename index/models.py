@@ -97,10 +97,13 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     # The period the question named, shown to users so a filtered answer is not a surprise.
     period: tuple[date | None, date | None] | None = None
+    # Names the question asks about that no passage mentions in any form: why it went unanswered.
+    unknown_names: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {
             "query": self.query,
             "answered": self.answered,
             "hits": [hit.to_json() for hit in self.hits],
+            "unknown_names": list(self.unknown_names),
         }

@@ -249,7 +249,11 @@ class Searcher:
         if period is None and question.period is not None:
             period = (question.period.since, question.period.until)
         return SearchResult(
-            query=question.text, answered=answered, hits=hits if answered or not abstain else [], period=period
+            query=question.text,
+            answered=answered,
+            hits=hits if answered or not abstain else [],
+            period=period,
+            unknown_names=signals.unknown_names if not answered else (),
         )
 
     def _signals(self, prepared: Prepared, candidates: list[Candidate], lifted: np.ndarray | None) -> Signals:

@@ -55,6 +55,12 @@ async def test_off_topic_question_says_nothing_was_found(bot, emulator):
     assert "<code>" not in reply.params["text"]  # no passage, no citation
 
 
+async def test_a_name_no_article_mentions_is_named_in_the_reply(bot, emulator):
+    emulator.send_text(3, emulator.user(3, "fr"), "Tokaïev s'est-il rendu en Argentine ?")
+    reply = await emulator.reply_to(3)
+    assert "Aucun article indexé ne mentionne Argentine" in reply.params["text"]
+
+
 async def test_group_answers_only_when_addressed(bot, emulator):
     user = emulator.user(10)
     emulator.send_text(GROUP, user, QATAR)  # not addressed: ignored
