@@ -13,11 +13,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot import admin, handlers, upload
+from bot import admin, handlers, inline, upload
 from bot.answers import AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 # Retries after a RetryAfter from Telegram, done by python-telegram-bot's rate limiter.
 FLOOD_RETRIES = 3
 # Only what citebot answers; edits and channel posts would only be ignored (the handlers do, if sent).
-UPDATES = ["message", "callback_query"]
+UPDATES = ["message", "callback_query", "inline_query"]
 
 
 class TokenRedactingFormatter(logging.Formatter):
@@ -129,6 +130,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_non_text)
     )
     application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_error_handler(handlers.error_handler)
     return application
 
