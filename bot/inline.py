@@ -66,7 +66,7 @@ class InlineSearches:
 
     def __init__(self, per_minute: int) -> None:
         self.quota = QuestionQuota(per_minute)
-        self._cache: TTLCache[str, asyncio.Future[SearchResult]] = TTLCache(maxsize=CACHE_SIZE, ttl=CACHE_SECONDS)
+        self._cache: TTLCache[str, asyncio.Task[SearchResult]] = TTLCache(maxsize=CACHE_SIZE, ttl=CACHE_SECONDS)
 
     async def search(self, service: RetrievalService, query: str, user_id: int) -> SearchResult | None:
         """The result for `query`, searched once per CACHE_SECONDS; None when `user_id` is over quota."""
@@ -75,8 +75,8 @@ class InlineSearches:
         if pending is None:
             if not self.quota.allow(user_id):
                 return None
-            # A future, not a result, is cached: identical queries arriving mid-search wait for this one.
-            pending = asyncio.ensure_future(asyncio.to_thread(service.search, query, RESULTS))
+            # The task, not its result, is cached: identical queries arriving mid-search wait for this one.
+            pending = asyncio.create_task(asyncio.to_thread(service.search, query, RESULTS))
             self._cache[key] = pending
         try:
             # Shielded: one asker's cancelled update must not cancel the search the others wait for.
@@ -88,9 +88,12 @@ class InlineSearches:
 
 
 def _searches(context: Context) -> InlineSearches:
-    settings: BotSettings = context.bot_data[SETTINGS]
     # Made on first use, so the Application needs nothing more than the handler registered.
-    return context.bot_data.setdefault(STATE, InlineSearches(SEARCHES_PER_QUESTION * settings.questions_per_minute))
+    searches = context.bot_data.get(STATE)
+    if searches is None:
+        settings: BotSettings = context.bot_data[SETTINGS]
+        searches = context.bot_data[STATE] = InlineSearches(SEARCHES_PER_QUESTION * settings.questions_per_minute)
+    return searches
 
 
 def _result_id(number: int, hit: Hit) -> str:

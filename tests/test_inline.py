@@ -6,11 +6,13 @@ import asyncio
 import logging
 import re
 
+from bot import render
 from bot.handlers import SERVICE
 from bot.inline import MIN_QUERY_CHARS
 from index.store import IndexUnavailable
-from tests.bot_api_emulator import parse_html
+from tests.bot_api_emulator import parse_html, telegram_length
 from tests.conftest import bot_settings, running_bot
+from tests.test_bot_render import hit
 
 QATAR = "What did Kazakhstan say about Qatar?"
 TALIBANS = "Qu'a décidé le Kazakhstan au sujet des talibans ?"
@@ -149,3 +151,15 @@ async def test_only_searches_count_against_the_inline_quota(emulator, seed_index
         assert len(cached.params["results"]) > 1, "a cached query costs nothing"
         other = await ask_inline(emulator, emulator.user(10), "Did Tokayev call for restraint in the Middle East?")
         assert len(other.params["results"]) > 1, "the quota is per user"
+
+
+def test_posted_passage_fits_telegram_even_when_huge():
+    sentence = "Kazakhstan & Qatar <agree> on a “long” statement with émojis 🔎. "
+    huge = hit(
+        sentence * 400, ((0, len(sentence) * 150),), highlight=sentence * 150, url="https://example.org/?a=1&b=2"
+    )
+    message = render.single_passage("q & <q>?" * 30, huge, "fr")
+    visible = parse_html(message)  # raises on malformed markup
+    assert telegram_length(message) <= 4096 and "<b>" in message and "a&b<c>.txt" in visible
+    title, description = render.dated_title(huge, "fr"), render.plain_highlight(huge)
+    assert title.endswith(" · date inconnue") and len(description) <= 200 and "\n" not in description
