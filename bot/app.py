@@ -13,11 +13,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
 
-from bot import admin, feedback, handlers, upload
+from bot import admin, feedback, handlers, inline, upload
 from bot.answers import VOTE_PATTERN, AnswerCache
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 # Retries after a RetryAfter from Telegram, done by python-telegram-bot's rate limiter.
 FLOOD_RETRIES = 3
 # Only what citebot answers; edits and channel posts would only be ignored (the handlers do, if sent).
-UPDATES = ["message", "callback_query"]
+UPDATES = ["message", "callback_query", "inline_query"]
 
 
 class TokenRedactingFormatter(logging.Formatter):
@@ -137,6 +138,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
     )
     application.add_handler(CallbackQueryHandler(feedback.vote_button, pattern=VOTE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(inline.inline_query))
     application.add_error_handler(handlers.error_handler)
     return application
 

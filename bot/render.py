@@ -177,3 +177,36 @@ def sources(rows: Sequence[tuple[str, str, date | None, str, Precision | None]],
             current = f"{current}\n\n{line}"
     messages.append(current)
     return messages
+
+
+# Inline mode -----------------------------------------------------------------------------------
+
+
+def dated_title(hit: Hit, lang: Lang, limit: int = 120) -> str:
+    """Plain text for an inline result's title: the article's title · its date as written."""
+    day = format_date(hit.date, hit.date_precision, lang) if hit.date else text("date_unknown", lang)
+    return f"{_cut_end(_flat(hit.title), limit)} · {day}"
+
+
+def plain_highlight(hit: Hit, limit: int = 200) -> str:
+    """Plain text for an inline result's description: the answering sentences on one line."""
+    return _cut_end(_flat(hit.highlight or hit.text), limit)
+
+
+def question_header(question: str) -> str:
+    return f"🔎 <i>{escape(_cut_end(_flat(question), 300))}</i>"
+
+
+def single_passage(question: str, hit: Hit, lang: Lang) -> str:
+    """One passage posted by inline mode: the question, the passage, its citation; within 4096 characters."""
+    head, cite = question_header(question), citation(hit, lang)
+    for context in CONTEXT_STEPS:
+        message = f"{head}\n\n{passage(hit, context)}\n{cite}"
+        if telegram_length(message) <= MAX_MESSAGE:
+            return message
+    share = MAX_MESSAGE - telegram_length(f"{head}\n\n\n{cite}") - 40
+    while True:
+        message = f"{head}\n\n{passage(hit, 0, max(10, share))}\n{cite}"
+        if telegram_length(message) <= MAX_MESSAGE or share <= 10:
+            return message
+        share = int(share * 0.8)

@@ -293,6 +293,36 @@ TEXTS: dict[str, dict[Lang, str]] = {
     },
     "feedback_down_title": {"en": "<b>Latest 👎 questions</b>", "fr": "<b>Dernières questions 👎</b>"},
     "feedback_none": {"en": "No votes yet.", "fr": "Aucun vote pour le moment."},
+    # Inline mode (`@bot question` in any chat) ------------------------------------------------
+    "inline_hint_title": {"en": "Type a question…", "fr": "Tapez une question…"},
+    "inline_hint_description": {
+        "en": "At least {min} characters, in English or French, e.g. What did Kazakhstan say about Qatar?",
+        "fr": "Au moins {min} caractères, en français ou en anglais, p. ex. Qu’a dit le Kazakhstan sur le Qatar ?",
+    },
+    "inline_hint_message": {
+        "en": "I answer questions about a collection of news articles with cited passages. Type "
+        "<code>@{bot} your question</code> in any chat, or write to me in private: @{bot}",
+        "fr": "Je réponds aux questions sur un ensemble d’articles de presse en citant les passages. Tapez "
+        "<code>@{bot} votre question</code> dans n’importe quelle discussion, ou écrivez-moi en privé : @{bot}",
+    },
+    "inline_nothing_title": {"en": "Nothing found", "fr": "Rien trouvé"},
+    "inline_nothing": {
+        "en": "No passage in the indexed articles answers this question.",
+        "fr": "Aucun passage des articles indexés ne répond à cette question.",
+    },
+    "inline_unavailable_title": {"en": "Index unavailable", "fr": "Index indisponible"},
+    "inline_unavailable": {
+        "en": "The index is not available right now; please try again later.",
+        "fr": "L’index n’est pas disponible pour le moment ; réessayez plus tard.",
+    },
+    "inline_rate_limited": {
+        "en": "Too many searches in a minute: wait a moment",
+        "fr": "Trop de recherches en une minute : patientez un instant",
+    },
+    "inline_error": {
+        "en": "Something went wrong on my side: try again",
+        "fr": "Un problème est survenu de mon côté : réessayez",
+    },
 }
 
 COMMANDS: dict[Lang, list[tuple[str, str]]] = {

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 MAX_TEXT = 4096
+MAX_INLINE_RESULTS = 50
 # Telegram's HTML mode: these tags only, and only these named entities.
 ALLOWED_TAGS = {
     "b",
@@ -142,7 +143,7 @@ class BotApiEmulator:
             "username": username,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
         self.calls: list[Call] = []
         self.failing: dict[str, tuple[int, str]] = {}  # method -> (status, description), to test failures
@@ -156,6 +157,9 @@ class BotApiEmulator:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
+        self.inline_queries: dict[str, dict] = {}  # id -> the inline_query update's payload
+        self.inline_answers: dict[str, dict] = {}  # id -> answerInlineQuery's parameters, results parsed
+        self._inline_ids = itertools.count(1)
         self._new_update = asyncio.Condition()
         self._new_call = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -434,6 +438,72 @@ class BotApiEmulator:
             "callback_query", {"id": query_id, "from": user, "message": visible, "chat_instance": "ci", "data": data}
         )
         return query_id
+
+    # Inline mode -------------------------------------------------------------------------
+
+    def inline_query(self, user: dict, query: str, offset: str = "", chat_type: str | None = "private") -> str:
+        """`user` types `@bot query` in a chat of `chat_type`; returns the query id the answer refers to."""
+        query_id = f"iq{next(self._inline_ids)}"
+        payload: dict = {"id": query_id, "from": user, "query": query, "offset": offset}
+        if chat_type:
+            payload["chat_type"] = chat_type
+        self.inline_queries[query_id] = payload
+        self._push("inline_query", payload)
+        return query_id
+
+    def _api_answerinlinequery(self, params: dict) -> bool:
+        """Telegram's checks: a live query answered once, at most 50 results, ids unique and 1-64 bytes,
+        and each result's message text as sendMessage would accept it (HTML parses, 4096 characters)."""
+        for key in ("results", "button", "cache_time", "is_personal"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        query_id = str(params.get("inline_query_id", ""))
+        if query_id not in self.inline_queries or query_id in self.inline_answers:
+            raise BadRequest("Bad Request: query is too old and response timeout expired or query ID is invalid")
+        results = params.get("results") or []
+        if len(results) > MAX_INLINE_RESULTS:
+            raise BadRequest("Bad Request: RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results]
+        if not all(1 <= len(result_id.encode()) <= 64 for result_id in ids):
+            raise BadRequest("Bad Request: RESULT_ID_INVALID")
+        if len(set(ids)) != len(ids):
+            raise BadRequest("Bad Request: RESULT_ID_DUPLICATE")
+        for result in results:
+            if result.get("type") == "article" and not str(result.get("title", "")).strip():
+                raise BadRequest("Bad Request: RESULT_TITLE_EMPTY")
+            content = result.get("input_message_content") or {}
+            if "message_text" in content:
+                self._checked_text(
+                    {
+                        "text": content["message_text"],
+                        "parse_mode": content.get("parse_mode", ""),
+                        "reply_markup": result.get("reply_markup"),
+                    }
+                )
+        button = params.get("button")
+        if button is not None and not (
+            str(button.get("text", "")).strip()
+            and ("web_app" in button or re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(button.get("start_parameter", ""))))
+        ):
+            raise BadRequest("Bad Request: BUTTON_INVALID")
+        self.inline_answers[query_id] = params
+        return True
+
+    async def inline_answer(self, query_id: str, timeout: float = 60.0) -> Call:
+        """The bot's answerInlineQuery call for `query_id`, waiting for it if needed."""
+        return await self.wait_for(
+            lambda c: c.method == "answerInlineQuery" and str(c.params.get("inline_query_id")) == query_id, timeout
+        )
+
+    def choose(self, query_id: str, result_id: str, chat_id: int) -> dict:
+        """The user picks a result: Telegram posts its message in the chat, from the user, via the bot."""
+        query = self.inline_queries[query_id]
+        result = next(r for r in self.inline_answers[query_id]["results"] if r["id"] == result_id)
+        content = result["input_message_content"]
+        visible = self._checked_text({"text": content["message_text"], "parse_mode": content.get("parse_mode", "")})
+        message = self.message(chat_id, query["from"], text=visible, via_bot=self.bot)
+        self.messages[(chat_id, message["message_id"])] = message | {"html": content["message_text"]}
+        return message
 
     # What a test asserts on --------------------------------------------------------------
 
