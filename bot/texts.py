@@ -21,21 +21,28 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "help": {
         "en": "<b>How to ask</b>\n• In a private chat: just write your question, in English or French.\n"
         "• In a group: <code>/ask your question</code>, mention me (<code>@{bot} your question</code>), or "
-        "reply to one of my messages.\n\nEach answer shows the best passages with the sentences that answer "
-        "in bold, then title · source · date. <b>More</b> shows further passages, <b>Full text</b> the whole "
-        "passage. Name a month or year (<i>in March 2026</i>) to keep to that period, or ask for the "
+        "reply to one of my messages.\n"
+        "• In any chat, even without me: type <code>@{bot} your question</code> and pick a passage to post.\n"
+        "• Reply to an answer (<i>And Jordan?</i>) to ask a follow-up.\n\n"
+        "Each answer shows the best passages with the sentences that answer in bold, then title · source · "
+        "date. <b>More</b> shows further passages, <b>Full text</b> the whole passage, 👍 / 👎 tell us whether "
+        "it helped. Name a month or year (<i>in March 2026</i>) to prefer that period, or ask for the "
         "<i>latest</i>.\n\n<b>What I know</b>: {documents} articles ({languages}); /sources lists them.\n"
-        "Admins: /reindex rebuilds the index, /stats shows figures, /remove FILE takes an article out; send a "
-        "file (.txt .md .html .pdf .docx) or a web link to add it.",
+        "Admins: /reindex rebuilds the index, /stats shows figures, /feedback shows the votes, /remove FILE "
+        "takes an article out; send a file (.txt .md .html .pdf .docx) or a web link to add it.",
         "fr": "<b>Comment poser une question</b>\n• En privé : écrivez simplement votre question, en français ou "
         "en anglais.\n• Dans un groupe : <code>/ask votre question</code>, mentionnez-moi (<code>@{bot} votre "
-        "question</code>) ou répondez à l’un de mes messages.\n\nChaque réponse montre les meilleurs passages, "
-        "les phrases qui répondent en gras, puis titre · source · date. <b>Suite</b> montre d’autres passages, "
-        "<b>Texte intégral</b> le passage entier. Nommez un mois ou une année (<i>en avril 2025</i>) pour vous "
-        "y limiter, ou demandez la <i>dernière</i> déclaration.\n\n<b>Ce que je connais</b> : {documents} "
-        "articles ({languages}) ; /sources les liste.\nAdmins : /reindex reconstruit l’index, /stats donne "
-        "les chiffres, /remove FICHIER retire un article ; envoyez un fichier (.txt .md .html .pdf .docx) "
-        "ou un lien web pour l’ajouter.",
+        "question</code>) ou répondez à l’un de mes messages.\n"
+        "• Dans n’importe quelle discussion, même sans moi : tapez <code>@{bot} votre question</code> et "
+        "choisissez un passage à publier.\n"
+        "• Répondez à une réponse (<i>Et la Jordanie ?</i>) pour poser une question de suite.\n\n"
+        "Chaque réponse montre les meilleurs passages, les phrases qui répondent en gras, puis titre · source · "
+        "date. <b>Suite</b> montre d’autres passages, <b>Texte intégral</b> le passage entier, 👍 / 👎 nous "
+        "disent s’il a aidé. Nommez un mois ou une année (<i>en avril 2025</i>) pour le privilégier, ou "
+        "demandez la <i>dernière</i> déclaration.\n\n<b>Ce que je connais</b> : {documents} articles "
+        "({languages}) ; /sources les liste.\nAdmins : /reindex reconstruit l’index, /stats donne les chiffres, "
+        "/feedback montre les votes, /remove FICHIER retire un article ; envoyez un fichier "
+        "(.txt .md .html .pdf .docx) ou un lien web pour l’ajouter.",
     },
     "sources_title": {"en": "<b>Indexed articles</b> ({count})", "fr": "<b>Articles indexés</b> ({count})"},
     "date_unknown": {"en": "date unknown", "fr": "date inconnue"},

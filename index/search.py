@@ -32,8 +32,9 @@ from index.time_preference import newest_first, newest_relevant_first, period_bo
 
 Base = Literal["hybrid", "dense", "lexical"]
 BASES: tuple[Base, ...] = ("hybrid", "dense", "lexical")
-# Steps an ablation can switch off: `hybrid-names`, `hybrid-lift`, `hybrid-dates`, `hybrid-diversity`.
-STEPS = ("names", "lift", "dates", "diversity")
+# Steps an ablation can switch off: `hybrid-names`, `hybrid-cognates`, `hybrid-lift`, `hybrid-dates`,
+# `hybrid-diversity`.
+STEPS = ("names", "cognates", "lift", "dates", "diversity")
 Mode = str
 MODES: tuple[str, ...] = BASES + tuple(f"hybrid-{step}" for step in STEPS)
 
@@ -159,7 +160,8 @@ class Searcher:
             valid = rows[0] >= 0
             dense[rows[0][valid]] = found[0][valid]
         if base != "dense":
-            lexical = self.stored.lexical.scores(question.terms + self.stored.lexical.cognates(question.terms))
+            cognates = [] if "cognates" in off else self.stored.lexical.cognates(question.terms)
+            lexical = self.stored.lexical.scores(question.terms + cognates)
         return Prepared(question, base, off, dense, lexical)
 
     def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
