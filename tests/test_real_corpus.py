@@ -36,11 +36,22 @@ def test_event_date_finds_the_later_article(real_searcher: Searcher):
 
 def test_dev_real_figures(real_searcher: Searcher):
     summary, results = run_eval(real_searcher, read_items(REAL_SET), "hybrid")
-    assert summary["all"]["mrr@10"] >= 0.78 and summary["cross"]["mrr@10"] >= 0.66
+    assert summary["all"]["mrr@10"] >= 0.85 and summary["cross"]["mrr@10"] >= 0.79
     assert summary["none"]["unanswered"] == summary["none"]["n"] == 5
     assert summary["all"]["n"] - summary["all"]["answered"] <= 1
     dated = [r for r in results if r.item.kind == "date"]
     assert all(r.first_source == r.item.doc for r in dated), [(r.item.id, r.first_source) for r in dated]
+
+
+def test_month_question_puts_the_month_article_first(real_searcher: Searcher):
+    hits = real_searcher.search("Qu'ont discuté le Kazakhstan et le Maroc en février 2025 ?", k=3).hits
+    assert hits[0].source == "108_maroc_rabat_2025.txt" and hits[0].date_precision == "month"
+
+
+def test_a_name_in_cyrillic_reaches_the_russian_article(real_searcher: Searcher):
+    # "Al-Watan" expands to "Ватан", which only matches if stemmed as the Russian article was.
+    hits = real_searcher.search("How was Tokayev welcomed in front of the Al-Watan palace?", k=3).hits
+    assert hits[0].source == "113_oae_abudhabi_ru.txt"
 
 
 def test_russian_article_is_indexed_as_russian(real_searcher: Searcher):

@@ -11,6 +11,7 @@ from index.diversity import diversified
 from index.fusion import Bonus, Candidate, Ranking, fuse
 from index.highlight import best_sentences
 from index.language import detect_language
+from index.lexical import LexicalIndex, query_terms
 from index.models import Chunk
 from index.time_preference import newest_first, newest_relevant_first, within
 
@@ -83,3 +84,19 @@ def test_language_bias_is_measured_on_the_seed_index(searcher):
 def test_articles_in_russian_are_told_apart():
     text = "Касым-Жомарт Токаев и Мухаммед бен Заид Аль Нахаян сделали совместное заявление для прессы."
     assert detect_language(text) == "ru"
+
+
+def test_cognates_meet_across_the_two_stemmers():
+    index = LexicalIndex.build(
+        ["Kazakhstan plans to increase the area of irrigated land.", "Le septembre des interviews."],
+        ["en", "fr"],
+    )
+    question = query_terms("Quelle superficie de terres irriguées ?")
+    assert "irrig" not in question and "irrig" in index.cognates(question)
+    assert index.scores(question)[0] == 0 and index.scores(question + index.cognates(question))[0] > 0
+    # Different words that share a start stay apart: "intervient" is no form of "interview".
+    assert index.cognates(query_terms("intervient")) == []
+
+
+def test_cyrillic_question_words_are_stemmed_as_russian():
+    assert query_terms("Ватан") == ["вата"]
