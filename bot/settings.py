@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +67,11 @@ class BotSettings(CoreSettings):
     def _state_file(cls, value: Path | None) -> Path | None:
         if value is not None and value.is_dir():
             raise ValueError(f"{value} is a folder; expected a file path such as {value / 'citebot-state.sqlite3'}")
+        if value is not None:
+            # Found now, not at the first answer: the folder the file goes in must be one we can write.
+            folder = next((p for p in value.parents if p.exists()), None)
+            if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK):
+                raise ValueError(f"cannot create {value}: {folder} is not a writable folder")
         return value
 
     @field_validator("api_url", "file_url")

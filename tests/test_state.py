@@ -60,6 +60,11 @@ async def test_an_answer_older_than_a_week_says_expired(emulator, seed_index, em
 def test_state_db_that_is_a_folder_is_refused(emulator, seed_index, tmp_path):
     with pytest.raises(ValidationError, match="is a folder"):
         bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ValidationError, match="not a writable folder"):
+        bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "a-file" / "state.sqlite3")
+    # A folder still to be made is fine: the state file's folder is created at start.
+    bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "new" / "state.sqlite3")
 
 
 async def test_a_reply_is_still_a_follow_up_after_a_restart(emulator, seed_index, embedder, tmp_path):
