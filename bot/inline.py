@@ -32,7 +32,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.handlers import SERVICE, SETTINGS
-from bot.quota import QuestionQuota
+from bot.quota import MemoryQuota
 from bot.service import RetrievalService
 from bot.settings import BotSettings
 from bot.texts import Lang, pick_language, text
@@ -65,7 +65,7 @@ class InlineSearches:
     """Searches shared by everyone typing the same query within CACHE_SECONDS, and the inline quota."""
 
     def __init__(self, per_minute: int) -> None:
-        self.quota = QuestionQuota(per_minute)
+        self.quota = MemoryQuota(per_minute)
         self._cache: TTLCache[str, asyncio.Task[SearchResult]] = TTLCache(maxsize=CACHE_SIZE, ttl=CACHE_SECONDS)
 
     async def search(self, service: RetrievalService, query: str, user_id: int) -> SearchResult | None:

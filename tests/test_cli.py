@@ -50,9 +50,16 @@ def test_ask_cross_language_and_off_topic(workdir: Path):
     hits = json.loads(run.stdout)["hits"]
     assert hits[0]["source"] == "002_afc2c321953de182.txt" and hits[0]["lang"] == "fr"
     run = citebot("ask", "Who won the football match yesterday?", "--json", cwd=workdir)
-    assert json.loads(run.stdout) == {"query": "Who won the football match yesterday?", "answered": False, "hits": []}
+    assert json.loads(run.stdout) == {
+        "query": "Who won the football match yesterday?",
+        "answered": False,
+        "hits": [],
+        "unknown_names": [],
+    }
     run = citebot("ask", "Who won the football match yesterday?", cwd=workdir)
     assert "Nothing in the indexed articles" in run.stdout
+    run = citebot("ask", "What is Kazakhstan's position on Venezuela?", cwd=workdir)
+    assert "No indexed article mentions Venezuela." in run.stdout
 
 
 def test_readable_answer_shows_citations(workdir: Path):
