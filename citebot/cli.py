@@ -149,8 +149,8 @@ def _print_result(result: SearchResult) -> None:
     lang = detect_language_confident(result.query) or "en"
     if not result.answered:
         if result.unknown_names:
-            typer.echo(f"No indexed article mentions {', '.join(result.unknown_names)}.", nl=False)
-            typer.echo(" See `citebot sources` for what they cover.")
+            names = ", ".join(result.unknown_names)
+            typer.echo(f"No indexed article mentions {names}. See `citebot sources` for what they cover.")
             return
         typer.echo("Nothing in the indexed articles answers this question. See `citebot sources` for what they cover.")
         return
