@@ -22,6 +22,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TypeVar
 from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from telegram import Update
@@ -39,6 +40,7 @@ from index.readers.text import decode
 from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class UnsafeName(ValueError):
@@ -96,13 +98,12 @@ async def remove_command(update: Update, context: Context) -> None:
     if not path.is_file() or hidden or path == corpus_dir.resolve() / SIDECAR_NAME:
         await _reply(update, text("no_such_file", lang, name=render.escape(name)))
         return
-    if not claim_rebuild(context):
-        await _reply(update, text("already_rebuilding", lang))
-        return
     try:
-        target = await asyncio.to_thread(_move_to_removed, corpus_dir, path)
+        target = await _write_for_rebuild(context, lambda: _move_to_removed(corpus_dir, path))
+    except Refused as refusal:
+        await _say_refused(update, refusal, lang)
+        return
     except OSError as error:
-        context.bot_data[REBUILDING] = None
         log.warning("could not move %s aside: %s", path, error)
         await _reply(update, text("remove_failed", lang, name=render.escape(name), reason=render.escape(str(error))))
         return
@@ -121,6 +122,23 @@ class Refused(ValueError):
     def __init__(self, key: str, **fields: object) -> None:
         super().__init__(key)
         self.key, self.fields = key, fields
+
+
+async def _say_refused(update: Update, refusal: Refused, lang: Lang) -> None:
+    fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
+    await _reply(update, text(refusal.key, lang, **fields))
+
+
+async def _write_for_rebuild(context: Context, write: Callable[[], T]) -> T:
+    """Change the corpus (in a thread) holding the rebuild claim that the caller's rebuild_and_report
+    then uses; refused, with nothing written, while a rebuild runs. A failed write releases the claim."""
+    if not claim_rebuild(context):
+        raise Refused("already_rebuilding")
+    try:
+        return await asyncio.to_thread(write)
+    except BaseException:
+        context.bot_data[REBUILDING] = None
+        raise
 
 
 def safe_upload_name(name: str) -> str:
@@ -278,17 +296,9 @@ async def document_message(update: Update, context: Context) -> None:
         data = bytes(await file.download_as_bytearray())
         if len(data) > settings.max_file_bytes:
             raise Refused("too_big", name=name, size=len(data), limit=settings.max_file_bytes)
-        if not claim_rebuild(context):
-            await _reply(update, text("already_rebuilding", lang))
-            return
-        try:
-            await asyncio.to_thread(write_upload, settings.corpus_dir, name, data, metadata)
-        except BaseException:
-            context.bot_data[REBUILDING] = None
-            raise
+        await _write_for_rebuild(context, lambda: write_upload(settings.corpus_dir, name, data, metadata))
     except Refused as refusal:
-        fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
-        await _reply(update, text(refusal.key, lang, **fields))
+        await _say_refused(update, refusal, lang)
         return
     except OSError as error:
         log.warning("could not save the upload %r: %s", document.file_name, error)
@@ -430,19 +440,12 @@ async def link_message(update: Update, context: Context) -> None:
                 raise Refused("link_duplicate", url=candidate, existing=known[same_url(candidate)])
         if "url" not in metadata and not article.url:
             metadata["url"] = page.url  # the page names no canonical URL: keep where it came from
-        if not claim_rebuild(context):
-            await _reply(update, text("already_rebuilding", lang))
-            return
-        try:
-            name = await asyncio.to_thread(
-                save_link_page, settings.corpus_dir, page, data, metadata.get("title") or article.title, metadata
-            )
-        except BaseException:
-            context.bot_data[REBUILDING] = None
-            raise
+        title = metadata.get("title") or article.title
+        name = await _write_for_rebuild(
+            context, lambda: save_link_page(settings.corpus_dir, page, data, title, metadata)
+        )
     except Refused as refusal:
-        fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
-        await _reply(update, text(refusal.key, lang, **fields))
+        await _say_refused(update, refusal, lang)
         return
     except OSError as error:
         log.warning("could not save the page fetched from %s: %s", url, error)
