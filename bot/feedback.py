@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from telegram import Update
 
 from bot import render
-from bot.answers import AnswerCache, parse_button
-from bot.handlers import ANSWERS, STATE, Context, _is_admin, _lang, _reply, _settings
+from bot.handlers import STATE, Context, _is_admin, _lang, _reply, _settings, pressed_answer
 from bot.state import StateStore, Vote
 from bot.texts import pick_language, text
 from index.models import Hit
@@ -37,16 +36,11 @@ async def vote_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
         return
+    found = await pressed_answer(query, context, ("up", "down"))
+    if found is None:
+        return
+    pressed, answer = found
     lang = pick_language(None, query.from_user.language_code)
-    pressed = parse_button(query.data)
-    if pressed is None or pressed.action not in ("up", "down"):
-        await query.answer(text("bad_button", lang))
-        return
-    cache: AnswerCache = context.bot_data[ANSWERS]
-    answer = await cache.get(pressed.key)
-    if answer is None:
-        await query.answer(text("expired", lang))
-        return
     shown = answer.hits[pressed.number : pressed.number + _settings(context).passages_per_answer]
     if not shown:
         await query.answer(text("bad_button", lang))

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import followup, render
-from bot.answers import Answer, AnswerCache, button_data, parse_button
+from bot.answers import Answer, AnswerCache, Button, button_data, parse_button
 from bot.quota import QuestionQuota
 from bot.service import RetrievalService
 from bot.settings import BotSettings
@@ -254,20 +255,32 @@ async def private_non_text(update: Update, context: Context) -> None:
 # Buttons ---------------------------------------------------------------------------------
 
 
-async def button(update: Update, context: Context) -> None:
-    query = update.callback_query
-    if query is None:
-        return
+async def pressed_answer(
+    query: CallbackQuery, context: Context, actions: Collection[str]
+) -> tuple[Button, Answer] | None:
+    """The button pressed and the answer it belongs to; None once the press is told why not."""
     lang = pick_language(None, query.from_user.language_code)
     pressed = parse_button(query.data)
-    if pressed is None:
+    if pressed is None or pressed.action not in actions:
         await query.answer(text("bad_button", lang))
-        return
+        return None
     cache: AnswerCache = context.bot_data[ANSWERS]
     answer = await cache.get(pressed.key)
     if answer is None:
         await query.answer(text("expired", lang))
+        return None
+    return pressed, answer
+
+
+async def button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    if query is None:
         return
+    found = await pressed_answer(query, context, ("more", "full"))
+    if found is None:
+        return
+    pressed, answer = found
+    lang = pick_language(None, query.from_user.language_code)
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     if pressed.action == "more":
         page = answer.hits[pressed.number : pressed.number + _settings(context).passages_per_answer]
