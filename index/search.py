@@ -237,13 +237,14 @@ class Searcher:
             ordered = diversified(ordered, self.chunks, config.diverse_min_share)
         if since or until:
             ordered = within(ordered, self.chunks, since or date.min, until or date.max)
-        topic = self._topic(question) if question.latest or question.period is not None else {}
-        if "dates" not in prepared.off and (question.latest or question.period is not None) and not topic:
-            # Diversified first: the date ordering is stable, so it keeps that spread within each day.
-            ordered = newest_first(ordered, self.chunks, question.period)
-        elif "dates" not in prepared.off and question.latest:
-            matches = [self._matched(topic, c.row) for c in ordered]
-            ordered = newest_relevant_first(ordered, self.chunks, matches)
+        if "dates" not in prepared.off and (question.latest or question.period is not None):
+            topic = self._topic(question)
+            if not topic:
+                # Diversified first: the date ordering is stable, so it keeps that spread within each day.
+                ordered = newest_first(ordered, self.chunks, question.period)
+            elif question.latest:
+                matches = [self._matched(topic, c.row) for c in ordered]
+                ordered = newest_relevant_first(ordered, self.chunks, matches)
         hits = self._hits(ordered, question, k, highlight)
         signals = self._signals(prepared, candidates, lifted)
         answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")
