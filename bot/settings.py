@@ -16,6 +16,14 @@ from index.settings import CoreSettings, SettingsError, describe_validation_erro
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
 
 
+STATE_FILE_NAME = "citebot-state.sqlite3"
+
+
+def default_state_path(index_dir: Path) -> Path:
+    """Where the bot's state file lives without STATE_DB: beside the index folder, so a rebuild keeps it."""
+    return index_dir.parent / STATE_FILE_NAME
+
+
 class BotSettings(CoreSettings):
     token: SecretStr = Field(validation_alias="TELEGRAM_BOT_TOKEN")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="ADMIN_IDS")
@@ -42,7 +50,7 @@ class BotSettings(CoreSettings):
 
     @property
     def state_path(self) -> Path:
-        return self.state_db or self.index_dir.parent / "citebot-state.sqlite3"
+        return self.state_db or default_state_path(self.index_dir)
 
     @field_validator("token")
     @classmethod
@@ -66,7 +74,7 @@ class BotSettings(CoreSettings):
     @classmethod
     def _state_file(cls, value: Path | None) -> Path | None:
         if value is not None and value.is_dir():
-            raise ValueError(f"{value} is a folder; expected a file path such as {value / 'citebot-state.sqlite3'}")
+            raise ValueError(f"{value} is a folder; expected a file path such as {value / STATE_FILE_NAME}")
         if value is not None:
             # Found now, not at the first answer: the folder the file goes in must be one we can write.
             folder = next((p for p in value.parents if p.exists()), None)

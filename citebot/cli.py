@@ -396,7 +396,9 @@ def _state_path(given: Path | None) -> Path:
         settings = _StateSettings()
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None
-    return settings.state_db or settings.index_dir.parent / "citebot-state.sqlite3"
+    from bot.settings import default_state_path
+
+    return settings.state_db or default_state_path(settings.index_dir)
 
 
 def _write_jsonl(rows: list[dict], out: Path | None) -> None:
