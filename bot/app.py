@@ -108,6 +108,7 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
             handlers.ANSWERS: AnswerCache(state),
             handlers.QUOTA: QuestionQuota(state, settings.questions_per_minute),
             handlers.FOLLOWS: handlers.FollowUps(state),
+            inline.SEARCHES: inline.InlineSearches(inline.SEARCHES_PER_QUESTION * settings.questions_per_minute),
         }
     )
     new_message = filters.UpdateType.MESSAGE

@@ -31,10 +31,9 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import render
-from bot.handlers import SERVICE, SETTINGS
+from bot.handlers import SERVICE
 from bot.quota import MemoryQuota
 from bot.service import RetrievalService
-from bot.settings import BotSettings
 from bot.texts import Lang, pick_language, text
 from index.models import Hit, SearchResult
 from index.store import IndexUnavailable
@@ -50,8 +49,8 @@ CACHE_SIZE = 4096
 # A failure must not stick in Telegram's cache: the user's next keystroke asks again.
 NO_CACHE = 0
 SEARCHES_PER_QUESTION = 3
-# Where the shared cache and quota live in `application.bot_data`.
-STATE = "inline"
+# Where the shared cache and quota live in `application.bot_data` (set by bot/app.py).
+SEARCHES = "inline"
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -88,12 +87,7 @@ class InlineSearches:
 
 
 def _searches(context: Context) -> InlineSearches:
-    # Made on first use, so the Application needs nothing more than the handler registered.
-    searches = context.bot_data.get(STATE)
-    if searches is None:
-        settings: BotSettings = context.bot_data[SETTINGS]
-        searches = context.bot_data[STATE] = InlineSearches(SEARCHES_PER_QUESTION * settings.questions_per_minute)
-    return searches
+    return context.bot_data[SEARCHES]
 
 
 def _result_id(number: int, hit: Hit) -> str:
