@@ -47,14 +47,15 @@ TOPIC_DOC_SHARE = 0.5
 class SearchConfig:
     """Every constant of the ranking; defaults chosen by 5-fold cross-validation (README)."""
 
-    rrf_k: float = 10.0
-    lexical_weight: float = 1.0
-    # Weigh BM25's vote by the share of the question's language among the five best passages by meaning.
+    # The passage vector's share of the fused score; BM25 has the rest (index/fusion.py).
+    dense_weight: float = 0.65
+    # Weigh BM25's share by the share of the question's language among the five best passages by meaning.
     lexical_by_language: bool = True
     language_evidence_depth: int = 5
     # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
     lift_scale: float = 1.0
-    period_weight: float = 0.5
+    # Added to the fused score (in [0, 1] per ranker) of passages published in the period a question names.
+    period_weight: float = 0.2
     diverse_min_share: float = 0.95
     abstention: Abstention = field(default_factory=Abstention)
 
@@ -177,21 +178,21 @@ class Searcher:
         rankings = []
         hybrid = prepared.base == "hybrid"
         if lifted is not None:
-            rankings.append(Ranking("dense", lifted))
+            rankings.append(Ranking("dense", lifted, config.dense_weight if hybrid else 1.0))
         if prepared.lexical is not None:
-            weight = config.lexical_weight * self._own_language_share(prepared, config, lifted) if hybrid else 1.0
+            weight = (1 - config.dense_weight) * self._own_language_share(prepared, config, lifted) if hybrid else 1.0
             rankings.append(Ranking("bm25", prepared.lexical, weight, positive_only=True))
         question = prepared.question
         bonuses: tuple[Bonus, ...] = ()
         if "dates" not in prepared.off and question.period:
             bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
-        return fuse(rankings, min(len(self.chunks), CANDIDATES), config.rrf_k, bonuses)
+        return fuse(rankings, min(len(self.chunks), CANDIDATES), bonuses)
 
     def _own_language_share(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> float:
         """The share of the question's language among the best passages by meaning.
 
         BM25 only compares passages written in the question's language on its ordinary words, so
-        it favours them; its vote counts as much as the dense evidence says the answer is in that
+        it favours them; its weight counts as much as the dense evidence says the answer is in that
         language.
         """
         if not config.lexical_by_language or lifted is None or prepared.question.lang is None:

@@ -156,6 +156,6 @@ def test_cv_reports_held_out_beside_in_sample(workdir: Path, tmp_path: Path):
     report = json.loads(run.stdout)["hybrid"]
     assert set(report["held_out"]["q.jsonl"]) >= {"all", "none"}
     assert report["in_sample"]["q.jsonl"]["all"]["n"] == report["held_out"]["q.jsonl"]["all"]["n"] == 4
-    assert len(report["per_fold"]) == 2 and "rrf_k" in report["chosen"]
+    assert len(report["per_fold"]) == 2 and "dense_weight" in report["chosen"]
     run = citebot("cv", "--set", str(questions), cwd=workdir)
     assert run.returncode == 1 and "FILE=DIR" in run.stderr

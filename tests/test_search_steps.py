@@ -29,19 +29,35 @@ CHUNKS = [
 ]
 
 
-def test_fusion_votes_by_rank_and_ignores_passages_without_a_shared_term():
-    dense = Ranking("dense", np.array([0.9, 0.8, 0.7, 0.1, 0.2]))
-    bm25 = Ranking("bm25", np.array([0.0, 3.0, 0.0, 0.0, 1.0]), weight=0.5, positive_only=True)
-    fused = fuse([dense, bm25], depth=5, rrf_k=10)
-    assert [c.row for c in fused][:3] == [1, 4, 0]
+def test_fusion_mixes_normalised_scores_and_ignores_passages_without_a_shared_term():
+    dense = Ranking("dense", np.array([0.9, 0.8, 0.7, 0.1, 0.5]), weight=0.6)
+    bm25 = Ranking("bm25", np.array([0.0, 3.0, 0.0, 0.0, 1.5]), weight=0.4, positive_only=True)
+    fused = fuse([dense, bm25], depth=5)
     scores = {c.row: c.fused for c in fused}
-    assert scores[3] == 1 / 14 and scores[0] == 1 / 10, "no BM25 vote for a passage with score 0"
+    # Dense rescaled over its kept passages (0.1 -> 0, 0.9 -> 1); BM25 from its own zero (3.0 -> 1).
+    assert scores[0] == 0.6 and scores[3] == 0.0, "no BM25 share for a passage with score 0"
+    assert abs(scores[1] - (0.6 * 0.875 + 0.4)) < 1e-9
+    assert abs(scores[4] - (0.6 * 0.5 + 0.4 * 0.5)) < 1e-9
+    assert [c.row for c in fused][:3] == [1, 0, 4]
+
+
+def test_fusion_keeps_how_far_apart_scores_are_not_only_their_order():
+    # Reciprocal rank fusion would tie rows 0 and 1 (first in one ranking, second in the other);
+    # the scores say row 0 is far ahead by meaning and only a hair behind by terms.
+    dense = Ranking("dense", np.array([0.95, 0.60, 0.50]), weight=0.5)
+    bm25 = Ranking("bm25", np.array([2.9, 3.0, 0.1]), weight=0.5, positive_only=True)
+    assert [c.row for c in fuse([dense, bm25], depth=3)][:2] == [0, 1]
+
+
+def test_fusion_of_one_ranking_keeps_its_order_and_a_flat_ranking_scores_one():
+    assert [c.row for c in fuse([Ranking("dense", np.array([0.2, 0.9, 0.5]))], depth=3)] == [1, 2, 0]
+    assert {c.fused for c in fuse([Ranking("bm25", np.array([2.0, 2.0, 0.0]), positive_only=True)], depth=3)} == {1.0}
 
 
 def test_a_period_bonus_never_brings_in_a_passage_no_ranker_found():
-    dense = Ranking("dense", np.array([0.9, -np.inf, 0.5, -np.inf, -np.inf]))
-    fused = fuse([dense], depth=5, rrf_k=10, bonuses=(Bonus("period", np.array([2, 4]), 1.0),))
-    assert [c.row for c in fused] == [2, 0]
+    dense = Ranking("dense", np.array([0.9, -np.inf, 0.8, 0.1, -np.inf]))
+    fused = fuse([dense], depth=5, bonuses=(Bonus("period", np.array([2, 4]), 0.5),))
+    assert [c.row for c in fused] == [2, 0, 3]
 
 
 def test_diversity_promotes_another_article_only_when_nearly_as_relevant():
