@@ -1,10 +1,11 @@
 """Inline mode: `@bot question` in any chat lists the top passages; choosing one posts it, cited.
 
 Telegram sends a new inline query as the user types, and many users type the same questions, so
-searches are shared: an in-process TTL cache keyed by the normalised query holds each search (or the
-search still running) for CACHE_SECONDS, and Telegram's own cache (`cache_time`) spares even the
-update. The search result is cached rather than the rendered results, so the language of the texts
-(from each query and user) and the question on top of each message stay the asker's own.
+searches are shared: an in-process TTL cache keyed by the normalised query and the published index
+holds each search (or the search still running) for CACHE_SECONDS, so a rebuild is seen at the next
+query, and Telegram's own cache (`cache_time`) spares even the update. The search result is cached
+rather than the rendered results, so the language of the texts (from each query and user) and the
+question on top of each message stay the asker's own.
 
 Quota: only searches count, against a per-user inline allowance of SEARCHES_PER_QUESTION times the
 question quota (QUESTIONS_PER_MINUTE), kept apart from it: typing one question sends several queries,
@@ -65,11 +66,14 @@ class InlineSearches:
 
     def __init__(self, per_minute: int) -> None:
         self.quota = MemoryQuota(per_minute)
-        self._cache: TTLCache[str, asyncio.Task[SearchResult]] = TTLCache(maxsize=CACHE_SIZE, ttl=CACHE_SECONDS)
+        self._cache: TTLCache[tuple[object, str], asyncio.Task[SearchResult]] = TTLCache(
+            maxsize=CACHE_SIZE, ttl=CACHE_SECONDS
+        )
 
     async def search(self, service: RetrievalService, query: str, user_id: int) -> SearchResult | None:
         """The result for `query`, searched once per CACHE_SECONDS; None when `user_id` is over quota."""
-        key = normalise(query)
+        # A rebuild changes the stamp: its first query searches the new index instead of a cached answer.
+        key = (service.index_stamp(), normalise(query))
         pending = self._cache.get(key)
         if pending is None:
             if not self.quota.allow(user_id):
@@ -111,15 +115,24 @@ def _article(number: int, hit: Hit, question: str, lang: Lang) -> InlineQueryRes
     )
 
 
-def _notice(kind: str, question: str, lang: Lang) -> InlineQueryResultArticle:
+def _notice(kind: str, question: str, lang: Lang, body: str | None = None) -> InlineQueryResultArticle:
     """One result standing for an answer without passages ("nothing", "unavailable")."""
-    body = text(f"inline_{kind}", lang)
+    body = body or text(f"inline_{kind}", lang)
     return InlineQueryResultArticle(
         id=kind,
         title=text(f"inline_{kind}_title", lang),
         description=body,
         input_message_content=_content(f"{render.question_header(question)}\n\n{render.escape(body)}"),
     )
+
+
+def _nothing(result: SearchResult, question: str, lang: Lang) -> InlineQueryResultArticle:
+    """ "Nothing found", naming the names no indexed article mentions, as a private answer does."""
+    if result.unknown_names:
+        return _notice(
+            "nothing", question, lang, text("inline_nothing_named", lang, names=", ".join(result.unknown_names))
+        )
+    return _notice("nothing", question, lang)
 
 
 def _hint(lang: Lang, bot: str) -> InlineQueryResultArticle:
@@ -162,7 +175,7 @@ async def inline_query(update: Update, context: Context) -> None:
         await inline.answer([], cache_time=NO_CACHE, is_personal=True, button=_button("inline_rate_limited", lang))
         return
     if not result.answered or not result.hits:
-        await inline.answer([_notice("nothing", question, lang)], cache_time=CACHE_SECONDS, is_personal=False)
+        await inline.answer([_nothing(result, question, lang)], cache_time=CACHE_SECONDS, is_personal=False)
         return
     hits = result.hits[: min(RESULTS, InlineQueryLimit.RESULTS)]
     articles = [_article(number, hit, question, lang) for number, hit in enumerate(hits, start=1)]

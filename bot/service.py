@@ -74,6 +74,10 @@ class RetrievalService:
             log.warning("the index on disk changed but cannot be loaded; still answering from the previous one")
             return searcher
 
+    def index_stamp(self) -> tuple[str, float] | None:
+        """The published index's fingerprint (one stat): changes when a rebuild publishes."""
+        return manifest_stamp(self.settings.index_dir)
+
     def search(self, question: str, k: int) -> SearchResult:
         result = self.current().search(question, k=k)
         with self._count:

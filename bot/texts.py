@@ -317,6 +317,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "No passage in the indexed articles answers this question.",
         "fr": "Aucun passage des articles indexés ne répond à cette question.",
     },
+    # Plain text (a result's description and, escaped, its message): no /command, no HTML.
+    "inline_nothing_named": {
+        "en": "No indexed article mentions {names}.",
+        "fr": "Aucun article indexé ne mentionne {names}.",
+    },
     "inline_unavailable_title": {"en": "Index unavailable", "fr": "Index indisponible"},
     "inline_unavailable": {
         "en": "The index is not available right now; please try again later.",

@@ -8,6 +8,7 @@ it back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import io
@@ -26,6 +27,8 @@ from typing import TypeVar
 from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
 
 from bot import handlers, render
 from bot.admin import claim_rebuild, rebuild_and_report
@@ -421,6 +424,9 @@ async def link_message(update: Update, context: Context) -> None:
     settings = _settings(context)
     try:
         metadata = parse_caption(caption)
+        # A page may take up to LINK_TIMEOUT_SECONDS: "typing…" tells the admin it is being fetched.
+        with contextlib.suppress(TelegramError):
+            await message.chat.send_action(ChatAction.TYPING)
         try:
             page = await fetch_page(url, timeout=settings.link_timeout_seconds, max_bytes=settings.max_file_bytes)
         except LinkError as error:

@@ -250,6 +250,15 @@ class BotApiEmulator:
     def _api_getme(self, params: dict) -> dict:
         return self.bot
 
+    def _api_sendchataction(self, params: dict) -> bool:
+        actions = {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice"}
+        actions |= {"upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"}
+        if params.get("action") not in actions:
+            raise BadRequest("Bad Request: wrong parameter action in request")
+        if "chat_id" not in params:
+            raise BadRequest("Bad Request: chat_id is empty")
+        return True
+
     def _api_deletewebhook(self, params: dict) -> bool:
         self.webhook = None
         return True

@@ -9,12 +9,21 @@ import re
 from bot import render
 from bot.handlers import SERVICE
 from bot.inline import MIN_QUERY_CHARS
+from index.build import build_index
 from index.store import IndexUnavailable
 from tests.bot_api_emulator import parse_html, telegram_length
 from tests.conftest import bot_settings, running_bot
 from tests.test_bot_render import hit
 
 QATAR = "What did Kazakhstan say about Qatar?"
+URUGUAY = """---
+title: Kazakhstan and Uruguay sign a water agreement
+date: 2026-03-03
+---
+
+Kazakhstan and Uruguay signed an agreement on water management and irrigation in Montevideo on Tuesday.
+The two foreign ministers said the agreement opens joint projects in desalination.
+"""
 TALIBANS = "Qu'a décidé le Kazakhstan au sujet des talibans ?"
 OFF_CORPUS = "What is Kazakhstan's position on Venezuela?"
 GROUP = -1001
@@ -87,7 +96,30 @@ async def test_off_corpus_query_gets_one_nothing_found_result(bot, emulator):
     [nothing] = answer.params["results"]
     assert nothing["title"] == "Nothing found"
     message = parse_html(nothing["input_message_content"]["message_text"])
-    assert message.startswith(f"🔎 {OFF_CORPUS}") and "No passage in the indexed articles" in message
+    # Like a private answer, it names what no article mentions.
+    assert message.startswith(f"🔎 {OFF_CORPUS}") and "No indexed article mentions Venezuela." in message
+    assert nothing["description"] == "No indexed article mentions Venezuela."
+    answer = await ask_inline(emulator, emulator.user(4, language_code="fr"), "Quelle est la politique du Kazakhstan ?")
+    if answer.params["results"][0]["id"] == "nothing":
+        raise AssertionError("an in-corpus question must not get the notice")
+    answer = await ask_inline(emulator, emulator.user(4), "Who won the football match yesterday?")
+    [nothing] = answer.params["results"]
+    assert nothing["description"] == "No passage in the indexed articles answers this question."
+
+
+async def test_a_rebuild_is_seen_by_the_next_inline_query(emulator, corpus, tmp_path, embedder):
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, embedder, 2_000_000)
+    question = "What did Kazakhstan and Uruguay sign?"
+    async with running_bot(bot_settings(emulator.base_url, index_dir, corpus), embedder):
+        before = await ask_inline(emulator, emulator.user(10), question)
+        assert before.params["results"][0]["description"] == "No indexed article mentions Uruguay."
+        (corpus / "uruguay.md").write_text(URUGUAY, encoding="utf-8")
+        build_index(corpus, index_dir, embedder, 2_000_000)
+        # Well within the 60 s the cache holds an answer: the new index is searched all the same.
+        after = await ask_inline(emulator, emulator.user(11), question)
+        first = after.params["results"][0]
+        assert "uruguay.md" in first["input_message_content"]["message_text"], first
 
 
 async def test_identical_queries_are_searched_once(bot, emulator):

@@ -220,6 +220,10 @@ async def test_admin_adds_a_link_and_bad_links_write_nothing(emulator, seed_inde
         emulator.send_text(ADMIN, admin, f"{site}{ARTICLE_PATH}")
         summary = await _added(emulator, application, after)
         saved = "mongolia-copper-rail-corridor.html"
+        # "typing…" while the page is fetched, before any reply.
+        methods = [c.method for c in emulator.calls[after:] if c.method in ("sendChatAction", "sendMessage")]
+        assert methods[0] == "sendChatAction", methods
+        assert [c.params["action"] for c in emulator.calls[after:] if c.method == "sendChatAction"] == ["typing"]
         assert f"saved it as <code>{saved}</code>" in str([c.params.get("text") for c in emulator.calls[after:]])
         assert f"<i>Mongolia opens a copper rail corridor</i> · <code>{saved}</code> · 2026-03-18" in summary
         assert f'<a href="{site}{ARTICLE_PATH}">link</a>' in summary
