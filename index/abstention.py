@@ -5,7 +5,7 @@ languages) and the share of the question's content words found in one of the top
 question about a name (country, organisation, person) that no passage mentions in any language
 form is not answered whatever they say: its other words are often the corpus's own.
 The threshold and the coverage weight are chosen by cross-validation over both shared question
-sets (`citebot eval --cv`), not fitted to one.
+sets (`citebot cv`), not fitted to one.
 """
 
 from __future__ import annotations

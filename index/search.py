@@ -3,7 +3,7 @@
 Each step is its own component: `question` (reading the question), `fusion` (rankings into
 candidates), `time_preference` (periods and "latest"), `diversity`, `passages` merging below,
 `highlight`, `abstention`. `SearchConfig` holds every constant, chosen by cross-validation
-(`index/calibration.py`, `citebot eval --cv`); a mode such as `hybrid-names` switches one step off
+(`index/calibration.py`, `citebot cv`); a mode such as `hybrid-names` switches one step off
 for the ablation table.
 """
 
