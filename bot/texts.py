@@ -47,9 +47,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "sources_title": {"en": "<b>Indexed articles</b> ({count})", "fr": "<b>Articles indexés</b> ({count})"},
     "date_unknown": {"en": "date unknown", "fr": "date inconnue"},
     "link": {"en": "link", "fr": "lien"},
+    # The bot has no date filter: a period comes from the question, and is a preference, not a wall.
     "period": {
-        "en": "Articles dated {since} to {until} first, then undated ones.",
-        "fr": "D’abord les articles datés du {since} au {until}, puis ceux sans date.",
+        "en": "Articles dated {since} to {until} preferred, the period of the question.",
+        "fr": "Priorité aux articles datés du {since} au {until}, la période de la question.",
     },
     "nothing_named": {
         "en": "No indexed article mentions {names}. /sources lists what they cover.",

@@ -156,10 +156,11 @@ def _print_result(result: SearchResult) -> None:
         return
     if result.period:
         since, until = result.period
-        typer.echo(
-            f"(articles dated {since if since != date.min else '…'} to {until if until != date.max else '…'},"
-            " then undated ones)\n"
-        )
+        span = " to ".join(str(day) if day not in (None, date.min, date.max) else "…" for day in (since, until))
+        if result.period_filtered:
+            typer.echo(f"(articles dated {span}, then undated ones)\n")
+        else:
+            typer.echo(f"(articles dated {span}, the period the question names, preferred)\n")
     for hit in result.hits:
         citation = " · ".join(
             part for part in (hit.title, hit.source, _shown_date(hit.date, hit.date_precision, lang), hit.url) if part

@@ -95,15 +95,26 @@ class SearchResult:
     query: str
     answered: bool
     hits: list[Hit] = field(default_factory=list)
-    # The period the question named, shown to users so a filtered answer is not a surprise.
+    # The period applied, shown to users so the order of the answer is not a surprise: explicit
+    # bounds (`period_filtered`, a filter) or the period the question names (a preference).
     period: tuple[date | None, date | None] | None = None
+    period_filtered: bool = False
     # Names the question asks about that no passage mentions in any form: why it went unanswered.
     unknown_names: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
+        period = None
+        if self.period:
+            since, until = self.period
+            period = {
+                "since": since.isoformat() if since and since != date.min else None,
+                "until": until.isoformat() if until and until != date.max else None,
+                "filter": self.period_filtered,
+            }
         return {
             "query": self.query,
             "answered": self.answered,
             "hits": [hit.to_json() for hit in self.hits],
+            "period": period,
             "unknown_names": list(self.unknown_names),
         }

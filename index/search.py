@@ -257,6 +257,7 @@ class Searcher:
             answered=answered,
             hits=hits if answered or not abstain else [],
             period=period,
+            period_filtered=bool(since or until),
             unknown_names=signals.unknown_names if not answered else (),
         )
 

@@ -271,5 +271,5 @@ async def test_markup_characters_in_an_article_are_escaped(emulator, embedder, t
 async def test_period_question_names_the_period(bot, emulator, question):
     emulator.send_text(27, emulator.user(27), question)
     reply = await emulator.reply_to(27)
-    assert "Articles dated 2026-03-01 to 2026-03-31 first" in reply.params["text"]
+    assert "Articles dated 2026-03-01 to 2026-03-31 preferred, the period of the question." in reply.params["text"]
     assert "001_c0a4decbc27cb472.txt" in passages(reply.params["text"])[0]

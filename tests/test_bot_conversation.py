@@ -28,7 +28,7 @@ async def test_french_reply_in_a_group_follows_the_answer_it_replies_to(bot, emu
     emulator.send_text(GROUP, user, "Et en 2024 ?", reply_to=answer)
     second = await emulator.reply_to(GROUP, after=emulator.calls.index(first) + 1)
     assert "↪ suite de : <i>Qu'a décidé le Kazakhstan au sujet des talibans ?</i>" in second.params["text"]
-    # The year keeps to 2024 (dated articles first), the subject stays the Taliban question.
+    # The year keeps to 2024 (articles of 2024 preferred), the subject stays the Taliban question.
     assert "datés du 2024" in second.params["text"]
 
 

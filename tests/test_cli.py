@@ -54,6 +54,7 @@ def test_ask_cross_language_and_off_topic(workdir: Path):
         "query": "Who won the football match yesterday?",
         "answered": False,
         "hits": [],
+        "period": None,
         "unknown_names": [],
     }
     run = citebot("ask", "Who won the football match yesterday?", cwd=workdir)
@@ -121,7 +122,20 @@ def test_since_until_take_only_real_iso_dates(workdir: Path):
         run = citebot("ask", "Qatar", "--since", bad, cwd=workdir)
         assert run.returncode == 1 and "YYYY-MM-DD" in run.stderr and "Traceback" not in run.stderr, bad
     run = citebot("ask", "Kazakhstan Gulf", "--since", "2026-03-02", "--json", cwd=workdir)
-    assert {h["date"] for h in json.loads(run.stdout)["hits"]} <= {"2026-03-02", None}
+    answer = json.loads(run.stdout)
+    assert {h["date"] for h in answer["hits"]} <= {"2026-03-02", None}
+    assert answer["period"] == {"since": "2026-03-02", "until": None, "filter": True}
+    run = citebot("ask", "Kazakhstan Gulf", "--since", "2026-03-02", cwd=workdir)
+    assert run.stdout.startswith("(articles dated 2026-03-02 to …, then undated ones)")
+
+
+def test_a_period_the_question_names_is_shown_as_a_preference(workdir: Path):
+    run = citebot("ask", "What did Kazakhstan say in March 2026?", cwd=workdir)
+    assert run.stdout.startswith("(articles dated 2026-03-01 to 2026-03-31, the period the question names, preferred)")
+    run = citebot("ask", "What did Kazakhstan say in March 2026?", "--json", cwd=workdir)
+    assert json.loads(run.stdout)["period"] == {"since": "2026-03-01", "until": "2026-03-31", "filter": False}
+    run = citebot("ask", "What did Kazakhstan say about Qatar?", "--json", cwd=workdir)
+    assert json.loads(run.stdout)["period"] is None
 
 
 QUESTIONS = [
