@@ -351,16 +351,32 @@ def same_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
 
 
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _meta_charset(data: bytes) -> str | None:
+    """The charset the page declares itself: `<meta charset>` or its http-equiv form, in the head."""
+    found = _META_CHARSET.search(data[:4096])
+    return found.group(1).decode("ascii") if found else None
+
+
 def page_as_utf8(page: FetchedPage) -> bytes:
-    """The page's own bytes when they are UTF-8 (kept faithful), else re-encoded from the declared charset."""
+    """The page's own bytes when they are UTF-8 (kept faithful), else re-encoded from its charset:
+    the server's, else the page's own `<meta>` (a windows-1251 page read as cp1252 is gibberish)."""
     try:
         page.data.decode("utf-8")
         return page.data
     except UnicodeDecodeError:
         pass
-    try:
-        decoded = page.data.decode(page.charset) if page.charset else decode(page.data)
-    except (LookupError, UnicodeDecodeError):
+    decoded = None
+    for charset in (page.charset, _meta_charset(page.data)):
+        if charset:
+            try:
+                decoded = page.data.decode(charset)
+                break
+            except (LookupError, UnicodeDecodeError):
+                continue
+    if decoded is None:
         decoded = decode(page.data)
     if decoded is None:
         raise Refused("link_not_html", url=page.url, detail="undecodable text")

@@ -290,3 +290,18 @@ def test_a_page_in_latin1_is_saved_as_utf8_and_a_utf8_page_as_sent():
     assert page_as_utf8(page).decode("utf-8") == latin
     page = FetchedPage(latin.encode("utf-8"), "https://x.org/a", "text/html", "iso-8859-1")
     assert page_as_utf8(page) == latin.encode("utf-8")
+
+
+def test_a_page_declaring_its_charset_in_a_meta_tag_is_read_in_it():
+    body = "<p>Казахстан и ОАЭ подписали соглашение</p></body></html>"
+    for head in (
+        '<html><head><meta charset="windows-1251">',
+        "<html><head><META HTTP-EQUIV='Content-Type' CONTENT='text/html; charset=windows-1251'>",
+    ):
+        page = FetchedPage((head + body).encode("cp1251"), "https://x.ru/a", "text/html", None)
+        assert page_as_utf8(page).decode("utf-8") == head + body
+    # The server's charset wins over the page's; an unknown one falls back to the next.
+    page = FetchedPage(('<meta charset="koi8-r">' + body).encode("cp1251"), "https://x.ru/a", "text/html", "cp1251")
+    assert "Казахстан" in page_as_utf8(page).decode("utf-8")
+    page = FetchedPage(('<meta charset="no-such">' + body).encode("cp1251"), "https://x.ru/a", "text/html", None)
+    assert page_as_utf8(page).decode("utf-8") == ('<meta charset="no-such">' + body).encode("cp1251").decode("cp1252")
