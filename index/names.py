@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -437,7 +437,7 @@ class NameIndex:
     # -- questions --
 
     def expand(self, question: str) -> Expansion:
-        # The search asks for alternatives and unknown names of one question in turn.
+        # The same question comes back: once per mode in eval and CV, from each user who asks it.
         return self._expand_cached(question)
 
     def _expand(self, question: str) -> Expansion:
@@ -464,10 +464,6 @@ class NameIndex:
 
     def unknown_names(self, question: str) -> list[str]:
         return self.expand(question).unknown
-
-    def alternatives(self, question: str) -> dict[str, list[str]]:
-        """Each name of the question that has other forms in the corpus, with them (`NameSource`)."""
-        return {mention.text: list(mention.forms) for mention in self.expand(question).mentions if mention.forms}
 
     def _form_attested(self, form: str) -> bool:
         key = phrase_key(form)
@@ -651,8 +647,8 @@ def _phrase_table(entities: Sequence[_Entity]) -> dict[str, list[tuple[tuple[str
     return dict(table)
 
 
-def _stem_table(entities: Sequence[_Entity]) -> dict[str, list[int]]:
-    table: dict[str, list[int]] = defaultdict(list)
+def _place_stems(entities: Sequence[_Entity]) -> Iterator[tuple[int, str, str]]:
+    """(entity, form key, stem) for each one-word place name a derived form may start from."""
     for entity_id, entity in enumerate(entities):
         if entity.kind != "place":
             continue
@@ -661,8 +657,14 @@ def _stem_table(entities: Sequence[_Entity]) -> dict[str, list[int]]:
             if " " in key or _is_acronym(form):
                 continue
             for stem in _stems(key):
-                if entity_id not in table[stem]:
-                    table[stem].append(entity_id)
+                yield entity_id, key, stem
+
+
+def _stem_table(entities: Sequence[_Entity]) -> dict[str, list[int]]:
+    table: dict[str, list[int]] = defaultdict(list)
+    for entity_id, _key, stem in _place_stems(entities):
+        if entity_id not in table[stem]:
+            table[stem].append(entity_id)
     return dict(table)
 
 
@@ -683,14 +685,8 @@ def _derived_attested(words: Iterable[str], entities: Sequence[_Entity]) -> set[
     """Place names the corpus uses only in a derived form: "marocain" attests "Maroc", "Казахстана"
     attests "Казахстан" (and only those forms: "Марокко" is not attested by "marocain")."""
     stem_forms: dict[str, set[str]] = defaultdict(set)
-    for entity in entities:
-        if entity.kind != "place":
-            continue
-        for form in entity.forms:
-            key = phrase_key(form)
-            if " " not in key and not _is_acronym(form):
-                for stem in _stems(key):
-                    stem_forms[stem].add(key)
+    for _entity_id, key, stem in _place_stems(entities):
+        stem_forms[stem].add(key)
     prefixes = {stem[:_MIN_STEM] for stem in stem_forms}
     found: set[str] = set()
     for word in words:

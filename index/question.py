@@ -58,7 +58,8 @@ def content_words(text: str) -> list[str]:
 
 
 def read_question(text: str, names: NameSource | None) -> Question:
-    mentions = names.expand(text).mentions if names else ()
+    named = names.expand(text) if names else Expansion()
+    mentions = named.mentions
     alternatives = {mention.text: list(mention.forms) for mention in mentions}
     forms = [form for found in alternatives.values() for form in found]
     expansion = ", ".join(dict.fromkeys(forms))
@@ -74,7 +75,7 @@ def read_question(text: str, names: NameSource | None) -> Question:
         content_words=wanted,
         period=parse_period(text),
         latest=asks_for_latest(text),
-        unknown_names=tuple(mention.text for mention in mentions if not mention.attested),
+        unknown_names=tuple(named.unknown),
         expansion=expansion,
         alternatives=alternatives,
     )
