@@ -46,11 +46,9 @@ def parse_period(question: str) -> Period | None:
     if word and word.end() == year_match.start():
         data = _period_parser().get_date_data(f"{word.group(1)} {year}")
         if data.date_obj is not None and data.period == "month" and data.date_obj.year == year:
-            month = data.date_obj.month
-            last_day = calendar.monthrange(year, month)[1]
             phrase = question[word.start() : year_match.end()]
-            return Period(date(year, month, 1), date(year, month, last_day), phrase)
-    return Period(date(year, 1, 1), date(year, 12, 31), year_match.group(0))
+            return Period(*date_span(date(year, data.date_obj.month, 1), "month"), phrase)
+    return Period(*date_span(date(year, 1, 1), "year"), year_match.group(0))
 
 
 def asks_for_latest(question: str) -> bool:
@@ -100,23 +98,25 @@ def _at_precision(day: date, precision: Precision) -> WrittenDate:
     return WrittenDate(day, precision)
 
 
+def _from_parts(year: str, month: str | None, day: str | None) -> WrittenDate | None:
+    """The date written as these digits, at the precision they give; None for a day that does not exist."""
+    try:
+        if day:
+            return WrittenDate(date(int(year), int(month), int(day)), "day")  # type: ignore[arg-type]
+        if month:
+            return WrittenDate(date(int(year), int(month), 1), "month")
+        return WrittenDate(date(int(year), 1, 1), "year")
+    except ValueError:
+        return None
+
+
 def parse_written_date(text: str) -> WrittenDate | None:
     """ "2025-02-28", "2025-02", "2025", "28 février 2025", "February 2025": at the written precision."""
     text = text.strip().strip(",.;:|–—-").strip()
     if not text or not any(ch.isdigit() for ch in text) or len(text.split()) > _MAX_DATE_WORDS:
         return None
     if iso := _ISO_PARTIAL.match(text):
-        year, month, day = (int(part) if part else None for part in iso.groups())
-        try:
-            if day is not None:
-                return WrittenDate(date(year, month, day), "day")  # type: ignore[arg-type]
-            if month is not None:
-                return WrittenDate(date(year, month, 1), "month")  # type: ignore[arg-type]
-            return WrittenDate(date(year, 1, 1), "year")  # type: ignore[arg-type]
-        except ValueError:
-            return None
-    if _YEAR.fullmatch(text):
-        return WrittenDate(date(int(text), 1, 1), "year")
+        return _from_parts(*iso.groups())
     if not _YEAR.search(text):
         return None  # "Feb. 14": dateparser would read 14 as a year
     data = _written_parser().get_date_data(text)
@@ -146,13 +146,7 @@ def file_name_date(name: str) -> WrittenDate | None:
     match = _FILE_NAME_DATE.search(name)
     if not match:
         return None
-    year, month, day = match.groups()
-    try:
-        if day:
-            return WrittenDate(date(int(year), int(month), int(day)), "day")
-        return WrittenDate(date(int(year), int(month), 1), "month")
-    except ValueError:
-        return None
+    return _from_parts(*match.groups())
 
 
 def byline_date(paragraphs: list[str]) -> WrittenDate | None:
