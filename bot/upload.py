@@ -39,7 +39,6 @@ from index.corpus import SIDECAR_NAME
 from index.dates import parse_written_date
 from index.readers import html as html_reader
 from index.readers.record import ReadArticle, Unreadable
-from index.readers.text import decode
 from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -351,33 +350,20 @@ def same_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
 
 
-_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-
-
-def _meta_charset(data: bytes) -> str | None:
-    """The charset the page declares itself: `<meta charset>` or its http-equiv form, in the head."""
-    found = _META_CHARSET.search(data[:4096])
-    return found.group(1).decode("ascii") if found else None
-
-
 def page_as_utf8(page: FetchedPage) -> bytes:
     """The page's own bytes when they are UTF-8 (kept faithful), else re-encoded from its charset:
-    the server's, else the page's own `<meta>` (a windows-1251 page read as cp1252 is gibberish)."""
+    the server's, else as the reader decodes a saved page (its own `<meta>`, else cp1252)."""
     try:
         page.data.decode("utf-8")
         return page.data
     except UnicodeDecodeError:
         pass
     decoded = None
-    for charset in (page.charset, _meta_charset(page.data)):
-        if charset:
-            try:
-                decoded = page.data.decode(charset)
-                break
-            except (LookupError, UnicodeDecodeError):
-                continue
+    if page.charset:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            decoded = page.data.decode(page.charset)
     if decoded is None:
-        decoded = decode(page.data)
+        decoded = html_reader.decode_page(page.data)
     if decoded is None:
         raise Refused("link_not_html", url=page.url, detail="undecodable text")
     return decoded.encode("utf-8")

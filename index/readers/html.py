@@ -6,6 +6,9 @@ from the page's metadata only (`extensive_search=False`), so a date is never gue
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 import htmldate
 import trafilatura
 
@@ -13,9 +16,31 @@ from index.dates import parse_written_date
 from index.readers.record import ReadArticle, Unreadable, from_text
 from index.readers.text import decode
 
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def meta_charset(data: bytes) -> str | None:
+    """The charset the page declares itself: `<meta charset>` or its http-equiv form, in the head."""
+    found = _META_CHARSET.search(data[:4096])
+    return found.group(1).decode("ascii") if found else None
+
+
+def decode_page(data: bytes) -> str | None:
+    """UTF-8 when the bytes are, else the charset the page's own `<meta>` declares, else cp1252
+    (a windows-1251 page read as cp1252 is gibberish)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    charset = meta_charset(data)
+    if charset:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            return data.decode(charset)
+    return decode(data)
+
 
 def read(data: bytes, name: str) -> ReadArticle:
-    page = decode(data)
+    page = decode_page(data)
     if page is None:
         raise Unreadable("not UTF-8 or cp1252 text")
     extracted = trafilatura.bare_extraction(
