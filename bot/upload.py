@@ -35,8 +35,9 @@ from bot.admin import claim_rebuild, rebuild_and_report
 from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
 from bot.link_fetch import FetchedPage, LinkError, fetch_page, looks_like_html
 from bot.texts import Lang, text
-from index.corpus import SIDECAR_NAME
+from index.corpus import SIDECAR_NAME, CorpusError, is_article_place, read_sidecar, valid_url
 from index.dates import parse_written_date
+from index.readers import READERS
 from index.readers import html as html_reader
 from index.readers.record import ReadArticle, Unreadable
 from index.store import IndexUnavailable
@@ -96,8 +97,7 @@ async def remove_command(update: Update, context: Context) -> None:
         await _reply(update, text("unsafe_name", lang, name=render.escape(name)))
         return
     # The metadata file and hidden files are no articles: /sources never lists them.
-    hidden = any(part.startswith(".") for part in path.relative_to(corpus_dir.resolve()).parts)
-    if not path.is_file() or hidden or path == corpus_dir.resolve() / SIDECAR_NAME:
+    if not path.is_file() or not is_article_place(path.relative_to(corpus_dir.resolve())):
         await _reply(update, text("no_such_file", lang, name=render.escape(name)))
         return
     try:
@@ -115,7 +115,8 @@ async def remove_command(update: Update, context: Context) -> None:
 
 # Documents sent by an admin ---------------------------------------------------------------
 
-ALLOWED_SUFFIXES = {".txt", ".md", ".html", ".htm", ".pdf", ".docx"}
+# Exactly what the build reads.
+ALLOWED_SUFFIXES = frozenset(READERS)
 
 
 class Refused(ValueError):
@@ -166,11 +167,11 @@ def check_content(name: str, data: bytes) -> None:
             ok = False
     else:
         try:
-            decoded = data.decode("utf-8-sig")
+            data.decode("utf-8-sig")  # text uploads must be UTF-8
         except UnicodeDecodeError:
             ok = False
         else:
-            ok = suffix not in {".html", ".htm"} or looks_like_html(decoded.encode("utf-8"))
+            ok = suffix not in {".html", ".htm"} or looks_like_html(data)
     if not ok:
         raise Refused("bad_content", name=name, kind=suffix.lstrip(".").upper())
 
@@ -190,7 +191,7 @@ def parse_caption(caption: str) -> dict[str, str]:
             raise Refused("bad_caption", line=line.strip())
         if key == "date" and parse_written_date(value) is None:
             raise Refused("bad_caption", line=line.strip())
-        if key == "url" and not (urlparse(value).scheme in ("http", "https") and urlparse(value).netloc):
+        if key == "url" and not valid_url(value):
             raise Refused("bad_caption", line=line.strip())
         fields[key] = value
     return fields
@@ -376,15 +377,15 @@ def _corpus_urls(context: Context, corpus_dir: Path) -> dict[str, str]:
     except IndexUnavailable:  # no index yet: metadata.toml is all there is to compare with
         documents = []
     urls = {same_url(d.url): d.source for d in documents if d.url}
-    path = corpus_dir / SIDECAR_NAME
     try:
-        tables = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        tables = {}
-    for source, table in tables.items():
+        # Read as the build reads it: an entry's URL counts only if it is a valid one.
+        entries = read_sidecar(corpus_dir, warnings=[])
+    except CorpusError:  # an unreadable metadata file: the write that follows will say so
+        entries = {}
+    for source, entry in entries.items():
         # A removed file's entry is kept for when it comes back, but it is not in the corpus now.
-        if isinstance(table, dict) and isinstance(table.get("url"), str) and (corpus_dir / source).is_file():
-            urls.setdefault(same_url(table["url"]), source)
+        if entry.url and (corpus_dir / source).is_file():
+            urls.setdefault(same_url(entry.url), source)
     return urls
 
 

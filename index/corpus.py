@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 from urllib.parse import urlparse
 
 from index.dates import WrittenDate, file_name_date, parse_written_date
@@ -52,7 +52,8 @@ def _parse_override_date(value: object) -> WrittenDate | None:
     return None
 
 
-def _valid_url(value: object) -> bool:
+def valid_url(value: object) -> bool:
+    """An absolute http(s) URL, as an article's link must be."""
     if not isinstance(value, str):
         return False
     parts = urlparse(value)
@@ -80,12 +81,17 @@ def read_sidecar(corpus_dir: Path, warnings: list[str]) -> dict[str, Overrides]:
                 item.title = " ".join(value.split())
             elif key == "date" and (parsed := _parse_override_date(value)):
                 item.date = parsed
-            elif key == "url" and _valid_url(value):
+            elif key == "url" and valid_url(value):
                 item.url = str(value)
             else:
                 warnings.append(f"{SIDECAR_NAME}: [{source}] invalid {key} {value!r}; ignored")
         overrides[source] = item
     return overrides
+
+
+def is_article_place(relative: PurePath) -> bool:
+    """Whether a path inside the corpus folder can hold an article: not hidden, not the metadata file."""
+    return relative.as_posix() != SIDECAR_NAME and not any(part.startswith(".") for part in relative.parts)
 
 
 def _corpus_files(corpus_dir: Path) -> list[Path]:
@@ -94,9 +100,7 @@ def _corpus_files(corpus_dir: Path) -> list[Path]:
         path
         for path in corpus_dir.rglob("*")
         # A folder named like an article is reported too, rather than silently passed over.
-        if (path.is_file() or path.suffix.lower() in READERS)
-        and path.relative_to(corpus_dir).as_posix() != SIDECAR_NAME
-        and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
+        if (path.is_file() or path.suffix.lower() in READERS) and is_article_place(path.relative_to(corpus_dir))
     )
 
 
