@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from telegram import Update
 
 from bot import render
-from bot.handlers import STATE, Context, _is_admin, _lang, _reply, _settings, pressed_answer
+from bot.handlers import STATE, Context, _is_admin, _lang, _reply, page_of, pressed_answer
 from bot.state import StateStore, Vote
 from bot.texts import pick_language, text
 from index.models import Hit
@@ -41,7 +41,7 @@ async def vote_button(update: Update, context: Context) -> None:
         return
     pressed, answer = found
     lang = pick_language(None, query.from_user.language_code)
-    shown = answer.hits[pressed.number : pressed.number + _settings(context).passages_per_answer]
+    shown = page_of(answer, pressed.number, context)
     if not shown:
         await query.answer(text("bad_button", lang))
         return

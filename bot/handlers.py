@@ -22,6 +22,7 @@ from bot.service import RetrievalService
 from bot.settings import BotSettings
 from bot.state import StateStore
 from bot.texts import Lang, pick_language, text
+from index.models import Hit
 from index.store import IndexUnavailable
 
 log = logging.getLogger(__name__)
@@ -272,6 +273,11 @@ async def pressed_answer(
     return pressed, answer
 
 
+def page_of(answer: Answer, first: int, context: Context) -> list[Hit]:
+    """The passages of the answer's page that starts at passage `first` (as shown with its buttons)."""
+    return answer.hits[first : first + _settings(context).passages_per_answer]
+
+
 async def button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None:
@@ -283,7 +289,7 @@ async def button(update: Update, context: Context) -> None:
     lang = pick_language(None, query.from_user.language_code)
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     if pressed.action == "more":
-        page = answer.hits[pressed.number : pressed.number + _settings(context).passages_per_answer]
+        page = page_of(answer, pressed.number, context)
         if not page:
             await query.answer(text("no_more", answer.lang))
             return

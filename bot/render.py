@@ -55,13 +55,24 @@ def _flat(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
+def shown_date(day: date | None, precision: Precision | None, lang: Lang) -> str:
+    """A date as written ("2025-02-28", "février 2025", "2025"), or "date unknown"."""
+    return format_date(day, precision, lang) if day else text("date_unknown", lang)
+
+
 def citation(hit: Hit, lang: Lang) -> str:
-    parts = [f"<i>{escape(hit.title)}</i>", f"<code>{escape(hit.source)}</code>"]
-    parts.append(format_date(hit.date, hit.date_precision, lang) if hit.date else text("date_unknown", lang))
-    if hit.url and re.match(r"^https?://", hit.url):
-        parts.append(f'<a href="{html.escape(hit.url, quote=True)}">{text("link", lang)}</a>')
-    elif hit.url:
-        parts.append(escape(hit.url))
+    return article_citation(hit.title, hit.source, hit.date, hit.date_precision, hit.url, lang)
+
+
+def article_citation(
+    title: str, source: str, day: date | None, precision: Precision | None, url: str | None, lang: Lang
+) -> str:
+    """Title · file · date as written · link: how every passage and article is cited."""
+    parts = [f"<i>{escape(title)}</i>", f"<code>{escape(source)}</code>", shown_date(day, precision, lang)]
+    if url and re.match(r"^https?://", url):
+        parts.append(f'<a href="{html.escape(url, quote=True)}">{text("link", lang)}</a>')
+    elif url:
+        parts.append(escape(url))
     return " · ".join(parts)
 
 
@@ -106,7 +117,7 @@ def answer(
 
     `followed` is the earlier question a follow-up was searched with, said so the user can tell.
     """
-    header = f"🔎 <i>{escape(_cut_end(_flat(question), 300))}</i>"
+    header = question_header(question)
     if followed:
         header += "\n" + text("following", lang, question=f"<i>{escape(_cut_end(_flat(followed), 200))}</i>")
     note = _period_note(period, lang)
@@ -165,7 +176,7 @@ def sources(rows: Sequence[tuple[str, str, date | None, str, Precision | None]],
     """The indexed articles, one line each (title, source, date as written, language), split as needed."""
     lines = [
         f"• <b>{escape(_cut_end(title, 200))}</b>\n  <code>{escape(source)}</code> · "
-        f"{format_date(day, precision, lang) if day else text('date_unknown', lang)} · {escape(language)}"
+        f"{shown_date(day, precision, lang)} · {escape(language)}"
         for source, title, day, language, precision in rows
     ]
     messages, current = [], text("sources_title", lang, count=len(rows))
@@ -184,8 +195,7 @@ def sources(rows: Sequence[tuple[str, str, date | None, str, Precision | None]],
 
 def dated_title(hit: Hit, lang: Lang, limit: int = 120) -> str:
     """Plain text for an inline result's title: the article's title · its date as written."""
-    day = format_date(hit.date, hit.date_precision, lang) if hit.date else text("date_unknown", lang)
-    return f"{_cut_end(_flat(hit.title), limit)} · {day}"
+    return f"{_cut_end(_flat(hit.title), limit)} · {shown_date(hit.date, hit.date_precision, lang)}"
 
 
 def plain_highlight(hit: Hit, limit: int = 200) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import html
 import io
 import json
 import logging
@@ -272,12 +271,8 @@ def _citation_line(context: Context, name: str, lang: Lang) -> str:
     if document is None:
         return text("upload_not_indexed", lang, name=render.escape(name))
     chunks = sum(1 for c in stored.chunks if c.doc_id == document.id)
-    day = render.format_date(document.date, document.date_precision, lang) if document.date else None
-    parts = [f"<i>{render.escape(document.title)}</i>", f"<code>{render.escape(name)}</code>"]
-    parts.append(day or text("date_unknown", lang))
-    if document.url:
-        parts.append(f'<a href="{html.escape(document.url, quote=True)}">{text("link", lang)}</a>')
-    return text("uploaded_as", lang, citation=" · ".join(parts), chunks=chunks)
+    citation = render.article_citation(document.title, name, document.date, document.date_precision, document.url, lang)
+    return text("uploaded_as", lang, citation=citation, chunks=chunks)
 
 
 async def document_message(update: Update, context: Context) -> None:
