@@ -19,7 +19,7 @@ import typer
 from pydantic import Field, ValidationError
 
 from index.build import BuildProgress, BuildReport, ProgressCallback, build_index
-from index.corpus import CorpusError
+from index.corpus import SIDECAR_NAME, CorpusError
 from index.dates import Precision, date_json, format_date
 from index.embedders import Embedder, EmbedderError, create_embedder, model_id_for
 from index.evaluation import EvalFileError, read_items, run_eval
@@ -128,7 +128,7 @@ def _corpus_index(settings: CoreSettings, corpora: list[Path], embedder: Embedde
         shutil.rmtree(corpus, ignore_errors=True)
         corpus.mkdir(parents=True)
         for folder in map(Path, resolved):
-            for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "metadata.toml"):
+            for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != SIDECAR_NAME):
                 if (corpus / path.name).exists():
                     raise _fail(f"{path.name} is in more than one corpus folder; rename one of them")
                 (corpus / path.name).symlink_to(path)
@@ -139,6 +139,18 @@ def _corpus_index(settings: CoreSettings, corpora: list[Path], embedder: Embedde
         err=True,
     )
     return home / "index"
+
+
+def _checked_modes(modes: list[str] | None) -> list[str]:
+    chosen = modes or ["hybrid"]
+    bad = [m for m in chosen if m not in MODES]
+    if bad:
+        raise _fail(f"unknown mode {bad[0]!r}; use {', '.join(MODES)}")
+    return chosen
+
+
+def _corpus_searcher(settings: CoreSettings, corpora: list[Path], embedder: Embedder) -> Searcher:
+    return Searcher(load_index(_corpus_index(settings, corpora, embedder), model_id=embedder.model_id), embedder)
 
 
 def _shown_date(day: date | None, precision: Precision | None, lang: str) -> str:
@@ -278,16 +290,11 @@ def evaluate(
     as_json: JsonOption = False,
 ) -> None:
     """Passage-level MRR@10 and Recall@1/3/5 per kind, and abstention on `none` items."""
-    modes = mode or ["hybrid"]
-    bad = [m for m in modes if m not in MODES]
-    if bad:
-        raise _fail(f"unknown mode {bad[0]!r}; use {', '.join(MODES)}")
+    modes = _checked_modes(mode)
     items = read_items(file)
     settings = _settings(index=index)
     if corpus:
-        embedder = create_embedder(settings.embedding_model)
-        settings.index_dir = _corpus_index(settings, corpus, embedder)
-        searcher = Searcher(load_index(settings.index_dir, model_id=embedder.model_id), embedder)
+        searcher = _corpus_searcher(settings, corpus, create_embedder(settings.embedding_model))
     else:
         searcher = _searcher(settings, build_if_missing=True)
     report = {}
@@ -345,22 +352,21 @@ def cross_validation(
     """
     from index.calibration import cross_validate, prepare_cases
 
-    settings = _settings()
-    embedder = create_embedder(settings.embedding_model)
-    loaded = []
+    # Every argument checked before any index is built.
+    modes = _checked_modes(mode)
+    if floor is not None and floor not in MODES:
+        raise _fail(f"unknown floor mode {floor!r}; use {', '.join(MODES)}")
+    specs = []
     for spec in sets:
         file, _, folders = spec.partition("=")
         if not folders:
             raise _fail(f"--set {spec!r}: write it as FILE=DIR[,DIR...]")
-        index_dir = _corpus_index(settings, [Path(f) for f in folders.split(",")], embedder)
-        searcher = Searcher(load_index(index_dir, model_id=embedder.model_id), embedder)
-        loaded.append((Path(file).name, searcher, read_items(Path(file))))
-    if floor is not None and floor not in MODES:
-        raise _fail(f"unknown floor mode {floor!r}; use {', '.join(MODES)}")
+        specs.append((Path(file), [Path(f) for f in folders.split(",")], read_items(Path(file))))
+    settings = _settings()
+    embedder = create_embedder(settings.embedding_model)
+    loaded = [(file.name, _corpus_searcher(settings, folders, embedder), items) for file, folders, items in specs]
     report = {}
-    for name in mode or ["hybrid"]:
-        if name not in MODES:
-            raise _fail(f"unknown mode {name!r}; use {', '.join(MODES)}")
+    for name in modes:
         floor_cases = prepare_cases(loaded, floor) if floor else None
         result = cross_validate(prepare_cases(loaded, name), SearchConfig(), folds, tune, floor_cases)
         report[name] = {
