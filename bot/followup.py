@@ -47,13 +47,18 @@ def _split_elisions(word: str) -> list[str]:
     return [part for part in re.split(r"['’]", word) if part]
 
 
+def _parts(message: str) -> list[str]:
+    """The message's words with elisions split off ("qu'a" -> "qu", "a"), as typed."""
+    return [part for w in _words(message) for part in _split_elisions(w)]
+
+
 def _lower_words(message: str) -> list[str]:
-    return [part.lower() for w in _words(message) for part in _split_elisions(w)]
+    return [part.lower() for part in _parts(message)]
 
 
 def _names(message: str) -> list[str]:
     """Capitalised words and years: the names a follow-up may swap in."""
-    words = [part for w in _words(message) for part in _split_elisions(w)]
+    words = _parts(message)
     found = []
     for position, word in enumerate(words):
         lower = word.lower()
@@ -100,8 +105,7 @@ def compose(previous: str, followup: str) -> str:
     elif new_plain:
         query = f"{query} {' '.join(new_plain)}"
     # The follow-up's other topic words ("date", "vote") say what is asked about the same subject.
-    split = [part for w in _words(followup) for part in _split_elisions(w)]
-    extra = [w for w in split if w.lower() not in FILLER and w not in new_names]
+    extra = [w for w in _parts(followup) if w.lower() not in FILLER and w not in new_names]
     extra = [w for w in extra if w.lower() not in query.lower()]
     return " ".join([query, *extra]).strip() + " ?"
 

@@ -12,13 +12,18 @@ from tests.conftest import bot_settings, running_bot
 from tests.test_bot import QATAR, buttons
 
 
+async def answered_then_stopped(emulator, settings, embedder, user_id: int):
+    """The user asks QATAR in private of a bot that then stops: the user, the reply call, its message."""
+    user = emulator.user(user_id)
+    async with running_bot(settings, embedder):
+        emulator.send_text(user_id, user, QATAR)
+        answer = await emulator.reply_to(user_id)
+    return user, answer, emulator.messages[(user_id, answer.result["message_id"])]
+
+
 async def test_more_and_full_text_work_after_a_restart(emulator, seed_index, embedder, tmp_path):
     settings = bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "state.sqlite3")
-    user = emulator.user(41)
-    async with running_bot(settings, embedder):
-        emulator.send_text(41, user, QATAR)
-        answer = await emulator.reply_to(41)
-    message = emulator.messages[(41, answer.result["message_id"])]
+    user, answer, message = await answered_then_stopped(emulator, settings, embedder, 41)
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -40,13 +45,9 @@ async def test_more_and_full_text_work_after_a_restart(emulator, seed_index, emb
 async def test_an_answer_older_than_a_week_says_expired(emulator, seed_index, embedder, tmp_path):
     path = tmp_path / "state.sqlite3"
     settings = bot_settings(emulator.base_url, seed_index, STATE_DB=path)
-    user = emulator.user(42)
-    async with running_bot(settings, embedder):
-        emulator.send_text(42, user, QATAR)
-        answer = await emulator.reply_to(42)
+    user, answer, message = await answered_then_stopped(emulator, settings, embedder, 42)
     with sqlite3.connect(path) as db:
         db.execute("UPDATE answers SET created = ?", (time.time() - 8 * 24 * 3600,))
-    message = emulator.messages[(42, answer.result["message_id"])]
     async with running_bot(settings, embedder):
         query_id = emulator.press(user, message, buttons(answer)[0]["callback_data"])
         call = await emulator.wait_for(
@@ -69,11 +70,7 @@ def test_state_db_that_is_a_folder_is_refused(emulator, seed_index, tmp_path):
 
 async def test_a_reply_is_still_a_follow_up_after_a_restart(emulator, seed_index, embedder, tmp_path):
     settings = bot_settings(emulator.base_url, seed_index, STATE_DB=tmp_path / "state.sqlite3")
-    user = emulator.user(43)
-    async with running_bot(settings, embedder):
-        emulator.send_text(43, user, QATAR)
-        answer = await emulator.reply_to(43)
-    message = emulator.messages[(43, answer.result["message_id"])]
+    user, _answer, message = await answered_then_stopped(emulator, settings, embedder, 43)
 
     async with running_bot(settings, embedder):
         start = len(emulator.calls)
