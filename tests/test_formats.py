@@ -144,7 +144,15 @@ def test_a_saved_page_in_the_charset_its_meta_declares_is_read_in_it():
     )
     read = html.read(page.encode("cp1251"), "energy.html")
     assert body in read.text
-    # Valid UTF-8 wins over a stale declaration (a page re-encoded when it was saved). Another text:
-    # trafilatura's deduplication drops paragraphs it has already seen in this process.
-    saved = page.replace("Астане", "Алматы").replace("весной", "летом")
-    assert body.replace("Астане", "Алматы").replace("весной", "летом") in html.read(saved.encode(), "e.html").text
+    # Valid UTF-8 wins over a stale declaration (a page re-encoded when it was saved).
+    assert body in html.read(page.encode(), "e.html").text
+
+
+def test_a_page_reads_the_same_however_often_the_process_has_read_it():
+    """A link sent again after /remove, or syndicated copies in one folder, must not come out cut."""
+    from index.readers import html
+
+    first = html.read(HTML_PAGE.encode(), "page.html").text
+    assert BODY_EN in first
+    for _ in range(4):
+        assert html.read(HTML_PAGE.encode(), "page.html").text == first

@@ -2,6 +2,9 @@
 
 trafilatura finds the main text, title and canonical URL; htmldate reads the publication date
 from the page's metadata only (`extensive_search=False`), so a date is never guessed from the text.
+trafilatura's `deduplicate` is off: it drops paragraphs already seen by the process, so a page read
+for the third time (a link sent again after /remove, a syndicated copy in the same folder) came out
+empty or cut.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def read(data: bytes, name: str) -> ReadArticle:
     if page is None:
         raise Unreadable("not UTF-8 or cp1252 text")
     extracted = trafilatura.bare_extraction(
-        page, with_metadata=True, include_comments=False, include_tables=True, deduplicate=True
+        page, with_metadata=True, include_comments=False, include_tables=True, deduplicate=False
     )
     if extracted is None or not (extracted.text or "").strip():
         raise Unreadable("no article text found in the page")
