@@ -280,7 +280,8 @@ def sources(index: IndexOption = None, as_json: JsonOption = False) -> None:
 def evaluate(
     file: Annotated[Path, typer.Argument(help="JSONL questions: q, any, kind (same, cross, date, none).")],
     mode: Annotated[
-        list[str] | None, typer.Option(help="Modes to compare (repeatable): hybrid, dense, lexical.")
+        list[str] | None,
+        typer.Option(help=f"Modes to compare (repeatable): {', '.join(MODES)} (hybrid-X: hybrid with step X off)."),
     ] = None,
     corpus: Annotated[
         list[Path] | None,
