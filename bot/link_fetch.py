@@ -1,18 +1,25 @@
-"""Fetching a web page an admin sends as a link: one deadline, a size cap, HTML only.
+"""Fetching a web page an admin sends as a link: one deadline, a size cap, HTML only, public hosts.
 
 Nothing here knows Telegram or the corpus: it returns the page's bytes, or a LinkError whose
 `kind` the bot turns into a message.
+
+A fetched page joins the corpus that every user can search, so by default only public addresses
+are fetched, redirects included: a public page that redirects to http://127.0.0.1:8080/admin or a
+cloud metadata address would otherwise put an internal page into everyone's answers. The check
+is made on every request of the chain, on every address the host resolves to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import Literal
 
 import httpx
 
-LinkErrorKind = Literal["bad_url", "timeout", "too_big", "not_html", "http_status", "unreachable"]
+LinkErrorKind = Literal["bad_url", "timeout", "too_big", "not_html", "http_status", "unreachable", "private_address"]
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Some sites refuse clients that do not say who they are.
@@ -45,17 +52,69 @@ def looks_like_html(data: bytes) -> bool:
     return any(marker in head for marker in _HTML_MARKERS)
 
 
+class PrivateAddress(Exception):
+    """A request of the chain would reach a host that is not on the public internet."""
+
+    def __init__(self, host: str, address: str) -> None:
+        super().__init__(host if host == address else f"{host} = {address}")
+
+
+async def _addresses(host: str, port: int) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []  # the connection attempt will report it as unreachable
+    return [str(info[4][0]) for info in found]
+
+
+class PublicOnlyTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport; refuses any request whose host resolves to a loopback, private, link-local
+    or otherwise non-global address (httpx sends each redirect through the transport again).
+
+    The host is resolved here and again when connecting, so a name that changes its answer in
+    between (DNS rebinding) is not caught; a proxy that pins resolved addresses would be.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
+        for address in await _addresses(host, port):
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                raise PrivateAddress(host, address)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 async def fetch_page(
-    url: str, *, timeout: float, max_bytes: int, transport: httpx.AsyncBaseTransport | None = None
+    url: str,
+    *,
+    timeout: float,
+    max_bytes: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+    allow_private: bool = False,
 ) -> FetchedPage:
-    """GET `url` (following redirects) within `timeout` seconds overall, reading at most `max_bytes`."""
+    """GET `url` (following redirects) within `timeout` seconds overall, reading at most `max_bytes`;
+    unless `allow_private`, only from public addresses."""
     if not url.lower().startswith(("http://", "https://")):
         raise LinkError("bad_url", url)
+    if not allow_private:
+        transport = PublicOnlyTransport(transport or httpx.AsyncHTTPTransport())
     try:
         # httpx's timeout bounds each connect/read; the overall deadline also stops a server
         # trickling bytes forever.
         async with asyncio.timeout(timeout):
             return await _fetch(url, timeout, max_bytes, transport)
+    except PrivateAddress as refused:
+        raise LinkError("private_address", str(refused)) from None
     except TimeoutError:
         raise LinkError("timeout", f"{timeout:g} s") from None
     except httpx.TimeoutException:

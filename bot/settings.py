@@ -47,6 +47,8 @@ class BotSettings(CoreSettings):
     state_db: Path | None = Field(None, validation_alias="STATE_DB")
     # A link an admin sends is fetched within this many seconds overall (connect, redirects, body).
     link_timeout_seconds: float = Field(15.0, gt=0, le=300, validation_alias="LINK_TIMEOUT_SECONDS")
+    # Links to loopback, private or link-local addresses (an intranet's pages) are refused unless this is on.
+    link_allow_private: bool = Field(False, validation_alias="LINK_ALLOW_PRIVATE_ADDRESSES")
 
     @property
     def state_path(self) -> Path:

@@ -249,6 +249,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "fr": "Refusé : impossible de joindre <code>{url}</code> ({detail}). Vérifiez l’adresse ; rien n’a été "
         "enregistré.",
     },
+    "link_private_address": {
+        "en": "Refused: <code>{url}</code> leads to an address that is not public ({detail}). Pages from "
+        "private networks are not fetched unless LINK_ALLOW_PRIVATE_ADDRESSES is on; nothing was saved.",
+        "fr": "Refusé : <code>{url}</code> mène à une adresse qui n’est pas publique ({detail}). Les pages des "
+        "réseaux privés ne sont lues que si LINK_ALLOW_PRIVATE_ADDRESSES est activé ; rien n’a été enregistré.",
+    },
     "link_no_text": {
         "en": "Refused: I found no article text in the page at <code>{url}</code> (a home page, a login wall or "
         "a page built by JavaScript?). Nothing was saved.",

@@ -426,7 +426,12 @@ async def link_message(update: Update, context: Context) -> None:
         with contextlib.suppress(TelegramError):
             await message.chat.send_action(ChatAction.TYPING)
         try:
-            page = await fetch_page(url, timeout=settings.link_timeout_seconds, max_bytes=settings.max_file_bytes)
+            page = await fetch_page(
+                url,
+                timeout=settings.link_timeout_seconds,
+                max_bytes=settings.max_file_bytes,
+                allow_private=settings.link_allow_private,
+            )
         except LinkError as error:
             raise Refused(
                 f"link_{error.kind}",

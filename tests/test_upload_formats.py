@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import docx
+import httpx
+import pytest
 from aiohttp import web
 from fpdf import FPDF
 
-from bot.link_fetch import FetchedPage, fetch_page
+from bot.link_fetch import FetchedPage, LinkError, fetch_page
 from bot.upload import name_for_link, page_as_utf8, same_url
 from tests.conftest import ADMIN, bot_settings, running_bot
 from tests.test_bot import passages
@@ -203,7 +205,15 @@ def _closed_port() -> int:
 
 async def test_admin_adds_a_link_and_bad_links_write_nothing(emulator, seed_index, embedder, tmp_path):
     corpus, index_dir = _own_index(tmp_path, seed_index)
-    settings = bot_settings(emulator.base_url, index_dir, corpus, LINK_TIMEOUT_SECONDS=1, MAX_FILE_BYTES=50_000)
+    # The test site is on 127.0.0.1: a private address, refused unless allowed (see the test below).
+    settings = bot_settings(
+        emulator.base_url,
+        index_dir,
+        corpus,
+        LINK_TIMEOUT_SECONDS=1,
+        MAX_FILE_BYTES=50_000,
+        LINK_ALLOW_PRIVATE_ADDRESSES=True,
+    )
     requests: list[str] = []
     async with serving_site(requests) as site, running_bot(settings, embedder) as application:
         admin = emulator.user(ADMIN)
@@ -267,9 +277,53 @@ async def test_admin_adds_a_link_and_bad_links_write_nothing(emulator, seed_inde
 async def test_fetch_follows_redirects_to_the_final_address():
     requests: list[str] = []
     async with serving_site(requests) as site:
-        page = await fetch_page(f"{site}/go", timeout=5, max_bytes=100_000)
+        page = await fetch_page(f"{site}/go", timeout=5, max_bytes=100_000, allow_private=True)
     assert (page.url, page.content_type, page.charset) == (f"{site}{ARTICLE_PATH}", "text/html", "utf-8")
     assert page.data.decode("utf-8") == LINK_HTML and requests == ["/go", ARTICLE_PATH]
+
+
+async def test_a_link_to_a_private_address_is_refused_before_anything_is_fetched(
+    emulator, seed_index, embedder, tmp_path
+):
+    """A fetched page joins what every user can search: an internal page must not get in by a link."""
+    corpus, index_dir = _own_index(tmp_path, seed_index)
+    requests: list[str] = []
+    async with (
+        serving_site(requests) as site,
+        running_bot(bot_settings(emulator.base_url, index_dir, corpus), embedder),
+    ):
+        initial = sorted(p.name for p in corpus.iterdir())
+        after = len(emulator.calls)
+        emulator.send_text(ADMIN, emulator.user(ADMIN), f"{site}{ARTICLE_PATH}")
+        reply = (await emulator.reply_to(ADMIN, after=after)).params["text"]
+        assert "leads to an address that is not public (127.0.0.1)" in reply, reply
+        assert "LINK_ALLOW_PRIVATE_ADDRESSES" in reply and "nothing was saved" in reply
+        assert requests == [] and sorted(p.name for p in corpus.iterdir()) == initial
+
+
+async def test_a_public_page_redirecting_to_a_private_address_is_refused_at_the_redirect():
+    seen: list[str] = []
+
+    def internet(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"Location": "http://127.0.0.1:8080/admin"})
+
+    with pytest.raises(LinkError) as refused:
+        await fetch_page(
+            "http://93.184.216.34/news", timeout=5, max_bytes=1000, transport=httpx.MockTransport(internet)
+        )
+    assert (refused.value.kind, refused.value.detail) == ("private_address", "127.0.0.1")
+    assert seen == ["http://93.184.216.34/news"]
+    for url, detail in [
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+        ("http://[::1]:8000/", "::1"),
+        ("http://10.0.0.7/intranet", "10.0.0.7"),
+        ("http://localhost:9/x", "localhost = "),
+    ]:
+        with pytest.raises(LinkError) as refused:
+            await fetch_page(url, timeout=5, max_bytes=1000, transport=httpx.MockTransport(internet))
+        assert refused.value.kind == "private_address" and refused.value.detail.startswith(detail), url
+    assert seen == ["http://93.184.216.34/news"]
 
 
 def test_a_link_is_named_from_its_path_or_its_title():
