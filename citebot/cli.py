@@ -168,7 +168,7 @@ def _print_result(result: SearchResult) -> None:
         return
     if result.period:
         since, until = result.period
-        span = " to ".join(str(day) if day not in (None, date.min, date.max) else "…" for day in (since, until))
+        span = " to ".join(str(day) if day else "…" for day in (since, until))
         if result.period_filtered:
             typer.echo(f"(articles dated {span}, then undated ones)\n")
         else:

@@ -107,8 +107,8 @@ class SearchResult:
         if self.period:
             since, until = self.period
             period = {
-                "since": since.isoformat() if since and since != date.min else None,
-                "until": until.isoformat() if until and until != date.max else None,
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
                 "filter": self.period_filtered,
             }
         return {
