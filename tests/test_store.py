@@ -90,3 +90,29 @@ def test_manifest_describes_the_build(seed_index: Path, embedder):
     assert manifest["documents"] == 5 and manifest["chunks"] > 5
     assert len(manifest["files"]) == 5 and all(len(h) == 64 for h in manifest["files"].values())
     assert manifest["built_at"]
+
+
+def test_term_counts_are_written_by_the_build_and_counted_at_load_when_missing(copied_index: Path, embedder):
+    """Searchers start without stemming every passage again; an index written before still loads."""
+    from index.lexical import terms
+
+    stored = load_index(copied_index)
+    per_article: dict[str, set[str]] = {}
+    for chunk in stored.chunks:
+        per_article.setdefault(chunk.doc_id, set()).update(terms(chunk.text, chunk.lang))
+    assert stored.term_documents is not None and stored.term_documents["kazakhstan"] == 5
+    assert stored.term_documents == {
+        t: sum(t in found for found in per_article.values()) for t in stored.term_documents
+    }
+    assert set(stored.term_documents) == set().union(*per_article.values())
+
+    (copied_index / "term_documents.json").unlink()
+    older = load_index(copied_index)
+    assert older.term_documents is None
+    question = "Quelle est la position du Kazakhstan sur le Sahara ?"
+    with_counts = Searcher(stored, embedder).search(question, k=3)
+    counted_at_load = Searcher(older, embedder).search(question, k=3)
+    assert [(h.source, h.highlight) for h in with_counts.hits] == [
+        (h.source, h.highlight) for h in counted_at_load.hits
+    ]
+    assert Searcher(older, embedder)._doc_freq == stored.term_documents
