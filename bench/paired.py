@@ -30,11 +30,16 @@ def reciprocal_ranks(spec: str) -> tuple[str, dict[str, tuple[str, float]]]:
         runs = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise SystemExit(f"cannot read {path}: {error}") from None
+    if not isinstance(runs, dict) or not runs:
+        raise SystemExit(f"{path} is not the output of `citebot eval --json`")
     mode = mode or next(iter(runs))
     if mode not in runs:
         raise SystemExit(f"{path} has no mode {mode!r} (it has {', '.join(runs)})")
-    answerable = [item for item in runs[mode]["items"] if item["kind"] != "none"]
-    return f"{path}:{mode}", {i["id"]: (i["kind"], 1 / i["rank"] if i["rank"] else 0.0) for i in answerable}
+    try:
+        answerable = [item for item in runs[mode]["items"] if item["kind"] != "none"]
+        return f"{path}:{mode}", {i["id"]: (i["kind"], 1 / i["rank"] if i["rank"] else 0.0) for i in answerable}
+    except (KeyError, TypeError):
+        raise SystemExit(f"{path} is not the output of `citebot eval --json`") from None
 
 
 def interval(values: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
