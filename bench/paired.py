@@ -37,6 +37,8 @@ def reciprocal_ranks(spec: str) -> tuple[str, dict[str, tuple[str, float]]]:
         raise SystemExit(f"{path} has no mode {mode!r} (it has {', '.join(runs)})")
     try:
         answerable = [item for item in runs[mode]["items"] if item["kind"] != "none"]
+        if not answerable:
+            raise SystemExit(f"{path}:{mode} holds no answerable question")
         return f"{path}:{mode}", {i["id"]: (i["kind"], 1 / i["rank"] if i["rank"] else 0.0) for i in answerable}
     except (KeyError, TypeError):
         raise SystemExit(f"{path} is not the output of `citebot eval --json`") from None
