@@ -19,8 +19,9 @@ from telegram import Update
 
 from bot import render
 from bot.handlers import STATE, Context, _is_admin, _lang, _reply, page_of, pressed_answer
+from bot.inline import normalise
 from bot.state import StateStore, Vote
-from bot.texts import pick_language, text
+from bot.texts import text
 from index.models import Hit
 
 LATEST_DOWN_VOTES = 10
@@ -39,8 +40,7 @@ async def vote_button(update: Update, context: Context) -> None:
     found = await pressed_answer(query, context, ("up", "down"))
     if found is None:
         return
-    pressed, answer = found
-    lang = pick_language(None, query.from_user.language_code)
+    pressed, answer, lang = found
     shown = page_of(answer, pressed.number, context)
     if not shown:
         await query.answer(text("bad_button", lang))
@@ -107,10 +107,6 @@ class Export:
     down: int
 
 
-def _normalised(question: str) -> str:
-    return " ".join(question.split()).casefold()
-
-
 def anchor(hit: Hit) -> str:
     """A piece of the passage's first highlighted sentence, exactly as it stands in the passage."""
     spans = sorted(hit.highlight_spans)
@@ -126,7 +122,7 @@ def export_votes(votes: list[Vote]) -> Export:
     """The votes grouped by question (as searched), as eval items and a list of 👎-only questions."""
     groups: dict[str, list[Vote]] = defaultdict(list)
     for vote in votes:
-        groups[_normalised(vote.query)].append(vote)
+        groups[normalise(vote.query)].append(vote)
     items, downvoted = [], []
     for group in groups.values():
         latest = max(group, key=lambda v: v.created)
@@ -150,7 +146,7 @@ def export_votes(votes: list[Vote]) -> Export:
         vote, top = best
         items.append(
             {
-                "id": "fb-" + hashlib.sha1(_normalised(vote.query).encode()).hexdigest()[:10],
+                "id": "fb-" + hashlib.sha1(normalise(vote.query).encode()).hexdigest()[:10],
                 "q": vote.query,
                 "lang": vote.lang,
                 "doc": top.source,

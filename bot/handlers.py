@@ -258,8 +258,9 @@ async def private_non_text(update: Update, context: Context) -> None:
 
 async def pressed_answer(
     query: CallbackQuery, context: Context, actions: Collection[str]
-) -> tuple[Button, Answer] | None:
-    """The button pressed and the answer it belongs to; None once the press is told why not."""
+) -> tuple[Button, Answer, Lang] | None:
+    """The button pressed, the answer it belongs to and the presser's language; None once the press
+    is told why not."""
     lang = pick_language(None, query.from_user.language_code)
     pressed = parse_button(query.data)
     if pressed is None or pressed.action not in actions:
@@ -270,7 +271,7 @@ async def pressed_answer(
     if answer is None:
         await query.answer(text("expired", lang))
         return None
-    return pressed, answer
+    return pressed, answer, lang
 
 
 def page_of(answer: Answer, first: int, context: Context) -> list[Hit]:
@@ -285,8 +286,7 @@ async def button(update: Update, context: Context) -> None:
     found = await pressed_answer(query, context, ("more", "full"))
     if found is None:
         return
-    pressed, answer = found
-    lang = pick_language(None, query.from_user.language_code)
+    pressed, answer, lang = found
     chat_id = update.effective_chat.id  # type: ignore[union-attr]
     if pressed.action == "more":
         page = page_of(answer, pressed.number, context)
