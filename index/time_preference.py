@@ -43,7 +43,8 @@ def newest_relevant_first(
     if best == 0:
         return candidates
     pool = [c for c, matched in zip(candidates, topic_matches, strict=True) if matched == best]
-    return newest_first(pool, chunks, None) + [c for c in candidates if c not in pool]
+    rest = [c for c, matched in zip(candidates, topic_matches, strict=True) if matched != best]
+    return newest_first(pool, chunks, None) + rest
 
 
 def newest_first(candidates: list[Candidate], chunks: list[Chunk], period: Period | None) -> list[Candidate]:
