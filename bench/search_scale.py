@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from retrieval import PLACES, TOPICS  # noqa: E402
 from scale import DIM, synthetic  # noqa: E402
 
-from index.store import TERM_DOCUMENTS  # noqa: E402
+from index.store.directory import TERM_DOCUMENTS  # noqa: E402
 
 PASSAGES_PER_ARTICLE = 5
 WORDS_PER_PASSAGE = 110
@@ -54,11 +54,12 @@ def _text(rng: random.Random, vocabulary: list[str], weights: list[float], place
 
 
 def child_write(n: int, out: Path) -> None:
-    from index.chunking import CHUNKER_VERSION
-    from index.lexical import LexicalIndex, term_documents, terms
+    from index.build.name_tables import mine_names
+    from index.ingest.chunking import CHUNKER_VERSION
     from index.models import Chunk, Document
-    from index.names import NameIndex
-    from index.store import FORMAT_VERSION, Sentence, write_index
+    from index.store.bm25 import LexicalIndex
+    from index.store.directory import FORMAT_VERSION, Sentence, write_index
+    from index.text.terms import term_documents, terms
 
     rng = random.Random(n)
     vocabulary = [f"w{i}x" for i in range(VOCABULARY)]
@@ -90,7 +91,7 @@ def child_write(n: int, out: Path) -> None:
     counts = term_documents([c.doc_id for c in chunks], chunk_terms)
     timings["bm25_s"] = time.perf_counter() - began
     began = time.perf_counter()
-    names = NameIndex.build([(f"{d.title}\n{d.text}", d.lang) for d in documents])
+    names = mine_names([(f"{d.title}\n{d.text}", d.lang) for d in documents])
     timings["names_s"] = time.perf_counter() - began
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -137,9 +138,9 @@ class FixedQueries:
 def child_query(path: Path) -> None:
     import psutil
 
-    from index.search import Searcher
-    from index.store import load_index
-    from index.vectors import vector_matrix
+    from index.search.searcher import Searcher
+    from index.store.directory import load_index
+    from index.store.vectors import vector_matrix
 
     process = psutil.Process()
     began = time.perf_counter()

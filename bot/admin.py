@@ -18,8 +18,8 @@ from telegram.error import TelegramError
 from bot import rebuild, render
 from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
 from bot.texts import Lang, text
-from index.build import BuildProgress
-from index.store import IndexUnavailable
+from index.build.pipeline import BuildProgress
+from index.store.directory import IndexUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from bot.settings import BotSettings
 from bot.state import StateStore
 from bot.texts import Lang, pick_language, text
 from index.models import Hit
-from index.store import IndexUnavailable
+from index.store.directory import IndexUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,7 @@ from bot.quota import MemoryQuota
 from bot.service import RetrievalService
 from bot.texts import Lang, pick_language, text
 from index.models import Hit, SearchResult
-from index.store import IndexUnavailable
+from index.store.directory import IndexUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.settings import BotSettings
-from index.build import BuildProgress
-from index.store import BuildInProgress, build_lock
+from index.build.pipeline import BuildProgress
+from index.store.directory import BuildInProgress, build_lock
 
 log = logging.getLogger(__name__)
 

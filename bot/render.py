@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.texts import Lang, text
-from index.dates import Precision, format_date
 from index.models import Hit
+from index.text.dates import Precision, format_date
 
 MAX_MESSAGE = 4096
 # Context shown around the highlighted sentences, tried from generous to none until the answer fits.

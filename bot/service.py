@@ -11,12 +11,12 @@ import threading
 from dataclasses import dataclass
 from datetime import date
 
-from index.dates import Precision
-from index.embedders import Embedder
+from index.build.embedders import Embedder
 from index.models import SearchResult
-from index.search import Searcher
+from index.search.searcher import Searcher
 from index.settings import CoreSettings
-from index.store import IndexUnavailable, load_index, manifest_stamp
+from index.store.directory import IndexUnavailable, load_index, manifest_stamp
+from index.text.dates import Precision
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import time
 from contextlib import closing
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -99,20 +99,6 @@ def _iso(day: date | None) -> str | None:
 
 def _day(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
-
-
-def hit_to_row(hit: Hit) -> dict:
-    row = {f.name: getattr(hit, f.name) for f in fields(Hit)}
-    row["date"] = _iso(hit.date)
-    row["highlight_spans"] = [list(span) for span in hit.highlight_spans]
-    return row
-
-
-def hit_from_row(row: dict) -> Hit:
-    row = dict(row)
-    row["date"] = _day(row["date"])
-    row["highlight_spans"] = tuple(tuple(span) for span in row.get("highlight_spans", ()))
-    return Hit(**row)
 
 
 class StateStore:
@@ -290,11 +276,11 @@ class StateStore:
 
 
 def _hits_json(hits: list[Hit]) -> str:
-    return json.dumps([hit_to_row(h) for h in hits], ensure_ascii=False)
+    return json.dumps([h.to_row() for h in hits], ensure_ascii=False)
 
 
 def _hits_from_json(text: str) -> list[Hit]:
-    return [hit_from_row(h) for h in json.loads(text)]
+    return [Hit.from_row(h) for h in json.loads(text)]
 
 
 def read_votes(path: Path) -> list[Vote]:

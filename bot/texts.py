@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from index.language import detect_language_confident
+from index.text.language import detect_language_confident
 
 Lang = Literal["en", "fr"]
 

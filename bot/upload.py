@@ -34,12 +34,12 @@ from bot.admin import claim_rebuild, rebuild_and_report
 from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
 from bot.link_fetch import FetchedPage, LinkError, fetch_page, looks_like_html
 from bot.texts import Lang, text
-from index.corpus import SIDECAR_NAME, CorpusError, is_article_place, read_sidecar, valid_url
-from index.dates import parse_written_date
-from index.readers import READERS
-from index.readers import html as html_reader
-from index.readers.record import ReadArticle, Unreadable
-from index.store import IndexUnavailable
+from index.ingest.article_dates import parse_written_date
+from index.ingest.readers import READERS
+from index.ingest.readers import html as html_reader
+from index.ingest.readers.record import ReadArticle, Unreadable
+from index.ingest.sidecar import SIDECAR_NAME, CorpusError, is_article_place, read_sidecar, valid_url
+from index.store.directory import IndexUnavailable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

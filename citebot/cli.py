@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import re
-import shutil
 import sys
 import textwrap
 from dataclasses import asdict
@@ -18,16 +16,18 @@ from typing import Annotated
 import typer
 from pydantic import Field, ValidationError
 
-from index.build import BuildProgress, BuildReport, ProgressCallback, build_index
-from index.corpus import SIDECAR_NAME, CorpusError
-from index.dates import Precision, date_json, format_date
-from index.embedders import Embedder, EmbedderError, create_embedder, model_id_for
-from index.evaluation import EvalFileError, read_items, run_eval
-from index.language import detect_language_confident
+from bot.render import shown_date
+from index.build.embedders import Embedder, EmbedderError, create_embedder, model_id_for
+from index.build.pipeline import BuildProgress, BuildReport, ProgressCallback, build_index
+from index.eval.corpora import EvalCorpusError, corpus_index
+from index.eval.metrics import EvalFileError, read_items, run_eval
+from index.ingest.sidecar import CorpusError
 from index.models import SearchResult
-from index.search import MODES, SearchConfig, Searcher
+from index.search.searcher import MODES, SearchConfig, Searcher
 from index.settings import CoreSettings, SettingsError, describe_validation_error, load_core_settings
-from index.store import BuildInProgress, IndexUnavailable, load_index, read_manifest
+from index.store.directory import BuildInProgress, IndexUnavailable, load_index, read_manifest
+from index.text.dates import Precision, date_json
+from index.text.language import detect_language_confident
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cited answers from a folder of news articles.")
 
@@ -116,29 +116,18 @@ def _parse_day(value: str | None, option: str) -> date | None:
 
 def _corpus_index(settings: CoreSettings, corpora: list[Path], embedder: Embedder) -> Path:
     """An index of one or more corpus folders for `eval`, kept under data/eval-indexes between runs."""
-    missing = [str(c) for c in corpora if not c.is_dir()]
-    if missing:
-        raise _fail(f"corpus folder {missing[0]} does not exist")
+    try:
+        home = settings.index_dir.parent / "eval-indexes"
+        index, report = corpus_index(corpora, home, embedder, settings.max_file_bytes)
+    except EvalCorpusError as error:
+        raise _fail(str(error)) from None
     resolved = sorted(str(c.resolve()) for c in corpora)
-    home = settings.index_dir.parent / "eval-indexes" / hashlib.sha256("\n".join(resolved).encode()).hexdigest()[:12]
-    corpus = Path(resolved[0])
-    if len(resolved) > 1:
-        # Several folders are read as one: a folder of links to their articles.
-        corpus = home / "corpus"
-        shutil.rmtree(corpus, ignore_errors=True)
-        corpus.mkdir(parents=True)
-        for folder in map(Path, resolved):
-            for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != SIDECAR_NAME):
-                if (corpus / path.name).exists():
-                    raise _fail(f"{path.name} is in more than one corpus folder; rename one of them")
-                (corpus / path.name).symlink_to(path)
-    report = build_index(corpus, home / "index", embedder, settings.max_file_bytes)
     typer.echo(
         f"indexed {report.documents} documents, {report.chunks} chunks from {', '.join(resolved)} "
         f"({report.embedded} passages embedded, {report.reused} reused)",
         err=True,
     )
-    return home / "index"
+    return index
 
 
 def _checked_modes(modes: list[str] | None) -> list[str]:
@@ -154,7 +143,7 @@ def _corpus_searcher(settings: CoreSettings, corpora: list[Path], embedder: Embe
 
 
 def _shown_date(day: date | None, precision: Precision | None, lang: str) -> str:
-    return format_date(day, precision, lang) if day else ("date inconnue" if lang == "fr" else "date unknown")
+    return shown_date(day, precision, "fr" if lang == "fr" else "en")
 
 
 def _print_result(result: SearchResult) -> None:
@@ -351,7 +340,7 @@ def cross_validation(
     Prints, per set and mode, the held-out-fold figures (constants chosen on the other folds) beside
     the in-sample ones (chosen and scored on every question), and the constants chosen on all.
     """
-    from index.calibration import cross_validate, prepare_cases
+    from index.eval.calibration import cross_validate, prepare_cases
 
     # Every argument checked before any index is built.
     modes = _checked_modes(mode)

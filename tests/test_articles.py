@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus
+from index.ingest.corpus import load_corpus
 from tests.conftest import SEEDS
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from index.build import build_index
+from index.build.pipeline import build_index
 from tests.conftest import SEEDS, bot_settings, running_bot
 
 QATAR = "What did Kazakhstan say about Qatar?"

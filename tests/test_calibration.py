@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.calibration import configurations, plateau_choice
-from index.search import SearchConfig
+from index.eval.calibration import configurations, plateau_choice
+from index.search.searcher import SearchConfig
 
 
 def test_configurations_cover_the_grid_with_each_value_on_its_own_field():

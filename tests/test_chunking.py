@@ -1,7 +1,7 @@
 import itertools
 
-from index.chunking import chunk_documents
-from index.corpus import load_corpus
+from index.ingest.chunking import chunk_documents
+from index.ingest.corpus import load_corpus
 from tests.conftest import SEEDS
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import CorpusError, load_corpus
+from index.ingest.corpus import CorpusError, load_corpus
 
 ARTICLE = "Le Kazakhstan et le Qatar ont signé un accord de coopération économique à Astana cette semaine. " * 3
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus
-from index.dates import WrittenDate, byline_date, date_json, date_span, format_date, parse_written_date
+from index.ingest.article_dates import byline_date, parse_written_date
+from index.ingest.corpus import load_corpus
 from index.models import Hit
+from index.text.dates import WrittenDate, date_json, date_span, format_date
 
 REAL = Path("/work/shared/eval/corpus-real")
 LEDE = (

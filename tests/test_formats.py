@@ -9,8 +9,8 @@ import docx
 import pytest
 from fpdf import FPDF
 
-from index.build import build_index
-from index.store import load_index
+from index.build.pipeline import build_index
+from index.store.directory import load_index
 
 BODY_EN = (
     "Kazakhstan and Qatar signed an agreement on water management and desert agriculture in Doha, "
@@ -130,7 +130,7 @@ def test_nothing_is_dropped_silently(built):
 
 
 def test_a_saved_page_in_the_charset_its_meta_declares_is_read_in_it():
-    from index.readers import html
+    from index.ingest.readers import html
 
     body = (
         "Казахстан и Объединённые Арабские Эмираты подписали соглашение о сотрудничестве в сфере "
@@ -150,7 +150,7 @@ def test_a_saved_page_in_the_charset_its_meta_declares_is_read_in_it():
 
 def test_a_page_reads_the_same_however_often_the_process_has_read_it():
     """A link sent again after /remove, or syndicated copies in one folder, must not come out cut."""
-    from index.readers import html
+    from index.ingest.readers import html
 
     first = html.read(HTML_PAGE.encode(), "page.html").text
     assert BODY_EN in first

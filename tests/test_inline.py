@@ -9,8 +9,8 @@ import re
 from bot import render
 from bot.handlers import SERVICE
 from bot.inline import MIN_QUERY_CHARS
-from index.build import build_index
-from index.store import IndexUnavailable
+from index.build.pipeline import build_index
+from index.store.directory import IndexUnavailable
 from tests.bot_api_emulator import parse_html, telegram_length
 from tests.conftest import bot_settings, running_bot
 from tests.test_bot_render import hit

@@ -10,9 +10,11 @@ import pytest
 from babel import Locale
 from rapidfuzz.distance import Levenshtein
 
-from index.lexical import terms
-from index.names import FUZZY_THRESHOLD, NameIndex, _skeleton, mine_acronyms, name_key
-from index.question import read_question
+from index.build.name_tables import NameTables, mine_acronyms
+from index.search.names import FUZZY_THRESHOLD, NameIndex
+from index.search.question import read_question
+from index.text.name_forms import name_key, skeleton_key
+from index.text.terms import terms
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -168,7 +170,7 @@ def test_fuzzy_threshold_keeps_transliterations_and_parts_distinct_names() -> No
     ]  # fmt: skip
 
     def similarity(a: str, b: str) -> float:
-        return Levenshtein.normalized_similarity(_skeleton(name_key(a)), _skeleton(name_key(b)))
+        return Levenshtein.normalized_similarity(skeleton_key(name_key(a)), skeleton_key(name_key(b)))
 
     assert [pair for pair in variants if similarity(*pair) < FUZZY_THRESHOLD - 1e-9] == []
     # Distinct names: the words of different CLDR country names, in English and French.
@@ -177,7 +179,7 @@ def test_fuzzy_threshold_keeps_transliterations_and_parts_distinct_names() -> No
         for code, name in Locale(lang).territories.items():
             for word in name.replace("(", " ").replace(")", " ").split():
                 if len(name_key(word)) >= 5:
-                    words.setdefault(_skeleton(name_key(word)), set()).add(code)
+                    words.setdefault(skeleton_key(name_key(word)), set()).add(code)
     pairs = [(a, b) for a, b in itertools.combinations(words, 2) if not words[a] & words[b]]
     close = [pair for pair in pairs if Levenshtein.normalized_similarity(*pair) >= FUZZY_THRESHOLD - 1e-9]
     assert len(pairs) > 50_000
@@ -185,12 +187,12 @@ def test_fuzzy_threshold_keeps_transliterations_and_parts_distinct_names() -> No
 
 
 def test_json_round_trip_answers_the_same(all_names: NameIndex) -> None:
-    restored = NameIndex.from_json(json.loads(json.dumps(all_names.to_json())))
+    restored = NameIndex(NameTables.from_json(json.loads(json.dumps(all_names.tables.to_json()))))
     for item in _questions(SHARED / "dev_real.jsonl") + _questions(NEW_QUESTIONS):
         assert restored.expand(item["q"]) == all_names.expand(item["q"])
-    stale = {**all_names.to_json(), "version": 0}
+    stale = {**all_names.tables.to_json(), "version": 0}
     with pytest.raises(ValueError, match="rebuild the index"):
-        NameIndex.from_json(stale)
+        NameTables.from_json(stale)
 
 
 def test_a_name_written_one_way_in_most_texts_is_not_expanded(all_names: NameIndex) -> None:

@@ -6,10 +6,10 @@ import shutil
 
 import pytest
 
-from index.build import build_index
-from index.evaluation import read_items, run_eval
-from index.search import Searcher
-from index.store import load_index
+from index.build.pipeline import build_index
+from index.eval.metrics import read_items, run_eval
+from index.search.searcher import Searcher
+from index.store.directory import load_index
 from tests.conftest import ROOT, SEEDS
 
 REAL = ROOT.parent / "shared" / "eval" / "corpus-real"

@@ -9,8 +9,8 @@ import signal
 from pathlib import Path
 
 from bot.rebuild import RebuildJob
-from index.build import build_index
-from index.store import build_lock
+from index.build.pipeline import build_index
+from index.store.directory import build_lock
 from tests.conftest import ADMIN, SEEDS, bot_settings, running_bot
 from tests.test_bot import QATAR, passages
 

@@ -1,7 +1,7 @@
 from datetime import date
 
-from index.dates import Period, asks_for_latest, parse_period
-from index.lexical import query_terms, terms
+from index.search.periods import Period, asks_for_latest, parse_period
+from index.text.terms import query_terms, terms
 
 
 def test_elision_and_accents_match():

