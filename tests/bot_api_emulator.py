@@ -146,6 +146,8 @@ class BotApiEmulator:
             "supports_inline_queries": True,
         }
         self.calls: list[Call] = []
+        # Called with each recorded call, as it is recorded (a benchmark's bookkeeping).
+        self.listeners: list[Callable[[Call], None]] = []
         self.failing: dict[str, tuple[int, str]] = {}  # method -> (status, description), to test failures
         # method -> failures for its next calls, e.g. [(429, "Too Many Requests: retry after 1")]
         self.fail_next: dict[str, list[tuple[int, str]]] = {}
@@ -217,6 +219,8 @@ class BotApiEmulator:
         finally:
             if method != "getUpdates":
                 self.calls.append(call)
+                for listener in self.listeners:
+                    listener(call)
                 async with self._new_call:
                     self._new_call.notify_all()
 
@@ -306,6 +310,11 @@ class BotApiEmulator:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait_for(lambda: bool(self._updates)), timeout)
         return self._updates[: int(params.get("limit", 100) or 100)]
+
+    @property
+    def unconfirmed_updates(self) -> int:
+        """Updates the bot has not confirmed yet: Telegram would send them again after a restart."""
+        return len(self._updates)
 
     def _checked_text(self, params: dict) -> str:
         text = str(params.get("text", ""))
