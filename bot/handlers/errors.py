@@ -29,6 +29,8 @@ async def error_handler(update: object, context: BotContext) -> None:
         addressed = (message.text or "").startswith("/") or without_bot_mentions(message, context)[1]
         if message.chat.type != ChatType.PRIVATE and not (addressed or replies_to_bot(message, context)):
             return
+    # The message's language, read as a question's, in its first MAX_QUESTION_CHARS characters (the
+    # first 500 before the search took the detection over); a button's message is the bot's answer.
     asked = message.text if message else None
     lang = language(update, question_language(asked, context.settings.max_question_chars) if asked else None)
     try:
