@@ -1,13 +1,14 @@
-"""Answers kept for their buttons: More and Full text refer to them by a short key."""
+"""Answers kept for their buttons: More, Full text and the votes refer to them by a short key.
+
+The answers themselves are kept in the state file (`StateStore.put_answer`), for a week.
+"""
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from bot.state import StateStore
 from bot.texts import Lang
 from index.models import Hit
 
@@ -34,25 +35,6 @@ class Button:
     action: str
     key: str
     number: int
-
-
-class AnswerCache:
-    """Answers by key, kept on disk for a week, so a button outlives a restart (an older one says so)."""
-
-    def __init__(self, store: StateStore) -> None:
-        self.store = store
-
-    async def put(self, answer: Answer) -> str:
-        key = secrets.token_urlsafe(6)  # 8 characters
-        await self.store.put_answer(key, answer.question, answer.lang, answer.hits, answer.period, answer.query)
-        return key
-
-    async def get(self, key: str) -> Answer | None:
-        found = await self.store.get_answer(key)
-        if found is None:
-            return None
-        question, lang, hits, period, query = found
-        return Answer(question, lang, hits, period, query)  # type: ignore[arg-type]
 
 
 def button_data(action: str, key: str, number: int) -> str:

@@ -1,4 +1,5 @@
-"""The Application, built in one place: handlers, shared services, rate limits, start-up steps."""
+"""The Application, built in one place: handlers, shared services (`bot.context`), rate limits,
+start-up steps, and how it runs (polling or webhook)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import admin, feedback, handlers, inline, upload
-from bot.answers import VOTE_PATTERN, AnswerCache
-from bot.quota import QuestionQuota
+from bot.answers import VOTE_PATTERN
+from bot.context import CONTEXT_TYPES
+from bot.handlers import admin, buttons, corpus_changes, errors, inline, questions, votes
 from bot.service import RetrievalService
 from bot.settings import BotSettings
-from bot.state import StateStore
 from bot.texts import COMMANDS
 
 log = logging.getLogger(__name__)
@@ -77,12 +77,12 @@ async def _register_commands(application: Application) -> None:
 
 
 async def _start(application: Application) -> None:
-    await application.bot_data[handlers.STATE].open()
+    await application.bot_data.state.open()
     await _register_commands(application)
 
 
 async def _stop(application: Application) -> None:
-    await application.bot_data[handlers.STATE].close()
+    await application.bot_data.state.close()
 
 
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
@@ -92,6 +92,8 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         .base_url(settings.api_url)
         .base_file_url(settings.file_url)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Handlers get a BotContext, and bot_data is a BotServices: typed, no string keys.
+        .context_types(CONTEXT_TYPES)
         # One slow question (or a rebuild) must not hold up the others.
         .concurrent_updates(True)
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
@@ -99,48 +101,41 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         .post_shutdown(_stop)
         .build()
     )
-    state = StateStore(settings.state_path)
-    application.bot_data.update(
-        {
-            handlers.SERVICE: service,
-            handlers.SETTINGS: settings,
-            handlers.STATE: state,
-            handlers.ANSWERS: AnswerCache(state),
-            handlers.QUOTA: QuestionQuota(state, settings.questions_per_minute),
-            handlers.FOLLOWS: handlers.FollowUps(state),
-            inline.SEARCHES: inline.InlineSearches(inline.SEARCHES_PER_QUESTION * settings.questions_per_minute),
-        }
-    )
+    application.bot_data.fill(settings, service)  # a BotServices, created empty by the builder
     new_message = filters.UpdateType.MESSAGE
     for name, callback in (
-        ("start", handlers.start),
-        ("help", handlers.help_command),
-        ("sources", handlers.sources_command),
-        ("ask", handlers.ask_command),
+        ("start", questions.start),
+        ("help", questions.help_command),
+        ("sources", questions.sources_command),
+        ("ask", questions.ask_command),
         ("reindex", admin.reindex_command),
         ("stats", admin.stats_command),
-        ("remove", upload.remove_command),
-        ("feedback", feedback.feedback_command),
+        ("remove", corpus_changes.remove_command),
+        ("feedback", votes.feedback_command),
     ):
         application.add_handler(CommandHandler(name, callback, filters=new_message))
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
-    application.add_handler(MessageHandler(new_message & private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(new_message & private & filters.COMMAND, questions.unknown_command))
     # Before private_text: a message that is only a link adds an article (admins), it is no question.
     application.add_handler(
-        MessageHandler(new_message & private & filters.Regex(upload.LINK_MESSAGE), upload.link_message)
+        MessageHandler(new_message & private & filters.Regex(corpus_changes.LINK_MESSAGE), corpus_changes.link_message)
     )
     application.add_handler(
-        MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, handlers.private_text)
+        MessageHandler(new_message & private & filters.TEXT & ~filters.COMMAND, questions.private_text)
     )
-    application.add_handler(MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
-    application.add_handler(MessageHandler(new_message & private & filters.Document.ALL, upload.document_message))
     application.add_handler(
-        MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.private_non_text)
+        MessageHandler(new_message & groups & filters.TEXT & ~filters.COMMAND, questions.group_text)
     )
-    application.add_handler(CallbackQueryHandler(feedback.vote_button, pattern=VOTE_PATTERN))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(
+        MessageHandler(new_message & private & filters.Document.ALL, corpus_changes.document_message)
+    )
+    application.add_handler(
+        MessageHandler(new_message & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, questions.private_non_text)
+    )
+    application.add_handler(CallbackQueryHandler(votes.vote_button, pattern=VOTE_PATTERN))
+    application.add_handler(CallbackQueryHandler(buttons.button))
     application.add_handler(InlineQueryHandler(inline.inline_query))
-    application.add_error_handler(handlers.error_handler)
+    application.add_error_handler(errors.error_handler)
     return application
 
 

@@ -1,7 +1,7 @@
-"""Feedback: 👍 / 👎 on answers, `/feedback` for admins, and the votes as eval questions.
+"""The users' votes (👍 / 👎, counted in `bot/handlers/votes.py`) as eval questions: `citebot feedback export`.
 
 A vote keeps its own copy of the question and of the passages it was given on, so the export
-still works after the answer itself expired. The export rule: a question with at least one 👍 is
+still works after the answer itself expired. The rule: a question with at least one 👍 is
 an eval item whose expected document is the file of the top-ranked passage of its 👍 answers;
 questions with only 👎 have no known right passage, so they are listed apart for someone to review.
 """
@@ -9,94 +9,22 @@ questions with only 👎 have no known right passage, so they are listed apart f
 from __future__ import annotations
 
 import hashlib
-import textwrap
-import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from telegram import Update
-
-from bot import render
-from bot.handlers import STATE, Context, _is_admin, _lang, _reply, page_of, pressed_answer
 from bot.inline import normalise
-from bot.state import StateStore, Vote
-from bot.texts import text
+from bot.state import Vote
 from index.models import Hit
 
-LATEST_DOWN_VOTES = 10
-SHOWN_QUESTION_CHARS = 200
 # The answer string of an exported item: a piece of the 👍 passage's best sentence, short enough to
 # sit whole inside the same passage when the eval searches again.
 ANCHOR_CHARS = 160
-EMOJI = {1: "👍", -1: "👎"}
 
 
-async def vote_button(update: Update, context: Context) -> None:
-    """A 👍 or 👎 press: one vote per user per answer, the latest press wins."""
-    query = update.callback_query
-    if query is None:
-        return
-    found = await pressed_answer(query, context, ("up", "down"))
-    if found is None:
-        return
-    pressed, answer, lang = found
-    shown = page_of(answer, pressed.number, context)
-    if not shown:
-        await query.answer(text("bad_button", lang))
-        return
-    value = 1 if pressed.action == "up" else -1
-    store: StateStore = context.bot_data[STATE]
-    before = await store.put_vote(
-        Vote(
-            key=pressed.key,
-            user_id=query.from_user.id,
-            vote=value,
-            question=answer.question,
-            query=answer.query or answer.question,
-            lang=answer.lang,
-            passages=shown,
-            created=time.time(),
-        )
-    )
-    if before is None:
-        toast = text("vote_recorded", lang, vote=EMOJI[value])
-    elif before == value:
-        toast = text("vote_kept", lang, vote=EMOJI[value])
-    else:
-        toast = text("vote_changed", lang, before=EMOJI[before], vote=EMOJI[value])
-    await query.answer(toast)
-
-
-async def feedback_command(update: Update, context: Context) -> None:
-    """Admins: vote counts and the latest questions voted 👎."""
-    lang = _lang(update)
-    if not _is_admin(update, context):
-        await _reply(update, text("admins_only", lang))
-        return
-    store: StateStore = context.bot_data[STATE]
-    counts = await store.vote_counts()
-    if counts.up + counts.down == 0:
-        await _reply(update, text("feedback_none", lang))
-        return
-    body = text(
-        "feedback", lang, up=counts.up, down=counts.down, answers=counts.answers, export=text("feedback_export", lang)
-    )
-    down = await store.latest_down_votes(LATEST_DOWN_VOTES)
-    if down:
-        lines = [
-            f"• {_when(at)} — <i>{render.escape(textwrap.shorten(question, SHOWN_QUESTION_CHARS, placeholder='…'))}</i>"
-            for question, at in down
-        ]
-        body += "\n\n" + text("feedback_down_title", lang) + "\n" + "\n".join(lines)
-    await _reply(update, body)
-
-
-def _when(at: float) -> str:
+def shown_time(at: float) -> str:
+    """A vote's time as admins read it, in /feedback and in the export's list of 👎 questions."""
     return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-# Export -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -135,7 +63,7 @@ def export_votes(votes: list[Vote]) -> Export:
                     "lang": latest.lang,
                     "down": down,
                     "shown": [hit.source for hit in latest.passages],
-                    "last": _when(latest.created),
+                    "last": shown_time(latest.created),
                 }
             )
             continue

@@ -19,13 +19,13 @@ from typing import Literal
 
 import httpx
 
+from index.ingest.readers.html import looks_like_html
+
 LinkErrorKind = Literal["bad_url", "timeout", "too_big", "not_html", "http_status", "unreachable", "private_address"]
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Some sites refuse clients that do not say who they are.
 USER_AGENT = "citebot/1.0 (fetching one article an admin asked for)"
-# What the start of any HTML page holds, whatever the server claims.
-_HTML_MARKERS = (b"<html", b"<body", b"<!doctype html", b"<head", b"<article", b"<title")
 
 
 class LinkError(Exception):
@@ -45,11 +45,6 @@ class FetchedPage:
     content_type: str
     # The charset the server declared, if any.
     charset: str | None
-
-
-def looks_like_html(data: bytes) -> bool:
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return any(marker in head for marker in _HTML_MARKERS)
 
 
 class PrivateAddress(Exception):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.build.embedders import Embedder
-from index.models import SearchResult
+from index.models import Document, SearchResult
+from index.search.question import DETECT, Detection
 from index.search.searcher import Searcher
 from index.settings import CoreSettings
 from index.store.directory import IndexUnavailable, load_index, manifest_stamp
@@ -78,14 +79,27 @@ class RetrievalService:
         """The published index's fingerprint (one stat): changes when a rebuild publishes."""
         return manifest_stamp(self.settings.index_dir)
 
-    def search(self, question: str, k: int) -> SearchResult:
-        result = self.current().search(question, k=k)
+    def search(self, question: str, k: int, lang: str | Detection | None = DETECT) -> SearchResult:
+        """`lang`: the question's language when the caller detected it already (see Searcher.search)."""
+        result = self.current().search(question, k=k, lang=lang)
         with self._count:
             self._answered += 1
         return result
 
     def sources(self) -> list[SourceRow]:
         return [SourceRow(d.source, d.title, d.date, d.lang, d.date_precision) for d in self.current().stored.documents]
+
+    def article_urls(self) -> list[tuple[str, str]]:
+        """The URL and file of each indexed article that has a URL, in index order."""
+        return [(d.url, d.source) for d in self.current().stored.documents if d.url]
+
+    def article(self, source: str) -> tuple[Document, int] | None:
+        """The indexed article read from the file `source`, and its number of passages."""
+        stored = self.current().stored
+        document = next((d for d in stored.documents if d.source == source), None)
+        if document is None:
+            return None
+        return document, sum(1 for c in stored.chunks if c.doc_id == document.id)
 
     def stats(self) -> IndexStats:
         stored = self.current().stored

@@ -8,6 +8,7 @@ committed at once: a killed bot loses at most the answer it was giving.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import time
 from contextlib import closing
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.answers import Answer
 from index.models import Hit
 
 WEEK_SECONDS = 7 * 24 * 3600
@@ -152,27 +154,22 @@ class StateStore:
 
     # Answers ------------------------------------------------------------------------------
 
-    async def put_answer(
-        self,
-        key: str,
-        question: str,
-        lang: str,
-        hits: list[Hit],
-        period: tuple[date | None, date | None] | None,
-        query: str | None = None,
-    ) -> None:
+    async def put_answer(self, answer: Answer) -> str:
+        """Keep `answer` for its buttons; the new key they name it by."""
         await self._prune_now_and_then()
+        key = secrets.token_urlsafe(6)  # 8 characters
+        period = answer.period
         stored_period = json.dumps([_iso(period[0]), _iso(period[1])]) if period else None
         await self.db.execute(
             "INSERT OR REPLACE INTO answers (key, question, lang, hits, period, created, query)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, question, lang, _hits_json(hits), stored_period, time.time(), query),
+            (key, answer.question, answer.lang, _hits_json(answer.hits), stored_period, time.time(), answer.query),
         )
         await self.db.commit()
+        return key
 
-    async def get_answer(
-        self, key: str
-    ) -> tuple[str, str, list[Hit], tuple[date | None, date | None] | None, str | None] | None:
+    async def get_answer(self, key: str) -> Answer | None:
+        """The answer kept under `key`; None once it expired (or for a key never given)."""
         async with self.db.execute(
             "SELECT question, lang, hits, period, query FROM answers WHERE key = ? AND created >= ?",
             (key, time.time() - self.max_age),
@@ -182,13 +179,8 @@ class StateStore:
             return None
         question, lang, hits, period, query = row
         days = json.loads(period) if period else None
-        return (
-            question,
-            lang,
-            _hits_from_json(hits),
-            (_day(days[0]), _day(days[1])) if days else None,
-            query,
-        )
+        period_days = (_day(days[0]), _day(days[1])) if days else None
+        return Answer(question, lang, _hits_from_json(hits), period_days, query)  # type: ignore[arg-type]
 
     # Votes --------------------------------------------------------------------------------
 

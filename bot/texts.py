@@ -365,13 +365,18 @@ def text(key: str, lang: Lang, **values: object) -> str:
     return template.format(**values) if values else template
 
 
-def pick_language(question: str | None, language_code: str | None) -> Lang:
-    """The question's own language when it is clear, else the user's Telegram language, else English."""
-    if question:
-        # The opening is enough to tell French from English, and bounds the work for long texts.
-        detected = detect_language_confident(question[:500])
-        if detected in ("en", "fr"):
-            return detected  # type: ignore[return-value]
+def question_language(question: str, limit: int) -> str | None:
+    """The language lingua is confident of in the question as the search reads it (spacing
+    normalised), so the search takes it as is (`RetrievalService.search(lang=...)`); `limit`
+    characters at most, to bound the work on a text too long to be searched."""
+    return detect_language_confident(" ".join(question.split())[:limit])
+
+
+def pick_language(detected: str | None, language_code: str | None) -> Lang:
+    """The question's own language when it is clear (`question_language`), else the user's Telegram
+    language, else English."""
+    if detected in ("en", "fr"):
+        return detected  # type: ignore[return-value]
     if language_code and language_code.lower().startswith("fr"):
         return "fr"
     return "en"

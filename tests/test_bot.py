@@ -139,7 +139,7 @@ async def test_forged_and_expired_buttons_get_a_short_answer(bot, emulator):
 
 async def test_long_question_sticker_and_other_updates(bot, emulator):
     user = emulator.user(15)
-    service = bot.bot_data["service"]
+    service = bot.bot_data.service
     before = service.questions_answered
     question = (QATAR + " ") * 140
     question = question[:4999] + "?"
@@ -244,7 +244,7 @@ async def test_non_admin_cannot_reindex_or_see_stats(bot, emulator, seed_index):
     emulator.send_text(21, user, "/stats")
     second = await emulator.reply_to(21, after=emulator.calls.index(refusal) + 1)
     assert "only the bot's admins" in second.params["text"]
-    assert seed_index.resolve() == stamp and not bot.bot_data.get("rebuilding")
+    assert seed_index.resolve() == stamp and not bot.bot_data.rebuilding
 
 
 async def test_markup_characters_in_an_article_are_escaped(emulator, embedder, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from bot import render
 from bot.answers import parse_button
-from bot.texts import pick_language
+from bot.texts import pick_language, question_language
 from index.models import Hit
 from tests.bot_api_emulator import BadRequest, parse_html, telegram_length
 from tests.conftest import TOKEN
@@ -78,9 +78,9 @@ def test_buttons_and_languages():
     assert parse_button("more:abcdEF_-:3").number == 3  # type: ignore[union-attr]
     for forged in ("more:short:1", "delete:abcdEF_-:1", "more:abcdEF_-:-1", "more:abcdEF_-:1:2", None, ""):
         assert parse_button(forged) is None
-    assert pick_language("Quelle est la position du Kazakhstan sur le Maroc ?", "en") == "fr"
-    assert pick_language("What did Kazakhstan say about Qatar?", "fr") == "en"
-    assert pick_language("OCS", "fr-FR") == "fr" and pick_language(None, None) == "en"
+    assert pick_language(question_language("Quelle est la position du Kazakhstan sur le Maroc ?", 1000), "en") == "fr"
+    assert pick_language(question_language("What did Kazakhstan say about Qatar?", 1000), "fr") == "en"
+    assert pick_language(question_language("OCS", 1000), "fr-FR") == "fr" and pick_language(None, None) == "en"
 
 
 async def test_the_emulator_answers_like_the_bot_api_over_http(emulator):

@@ -7,8 +7,7 @@ import logging
 import re
 
 from bot import render
-from bot.handlers import SERVICE
-from bot.inline import MIN_QUERY_CHARS
+from bot.handlers.inline import MIN_QUERY_CHARS
 from index.build.pipeline import build_index
 from index.store.directory import IndexUnavailable
 from tests.bot_api_emulator import parse_html, telegram_length
@@ -31,13 +30,13 @@ GROUP = -1001
 
 def count_searches(application) -> list[str]:
     """Wrap the live service's search (the real one still runs) to record each query it searches."""
-    service = application.bot_data[SERVICE]
+    service = application.bot_data.service
     searched: list[str] = []
     real = service.search
 
-    def search(question: str, k: int):
+    def search(question: str, k: int, *lang):
         searched.append(question)
-        return real(question, k)
+        return real(question, k, *lang)
 
     service.search = search
     return searched
@@ -55,7 +54,7 @@ async def test_inline_query_lists_cited_passages(bot, emulator):
     assert 1 < len(results) <= 50
     assert answer.params["is_personal"] is False and answer.params["cache_time"] == 60
     first = results[0]
-    [article] = [row for row in bot.bot_data[SERVICE].sources() if row.source == "001_c0a4decbc27cb472.txt"]
+    [article] = [row for row in bot.bot_data.service.sources() if row.source == "001_c0a4decbc27cb472.txt"]
     assert first["title"].startswith(article.title[:60]) and first["title"].endswith(" · 2026-03-02")
     assert "Qatar" in first["description"] and "\n" not in first["description"]
     content = first["input_message_content"]
@@ -142,9 +141,9 @@ async def test_identical_queries_are_searched_once(bot, emulator):
 
 
 async def test_unavailable_index_and_failures_are_answered(bot, emulator, caplog):
-    service = bot.bot_data[SERVICE]
+    service = bot.bot_data.service
 
-    def unavailable(question: str, k: int):
+    def unavailable(question: str, k: int, *lang):
         raise IndexUnavailable("no index")
 
     service.search = unavailable
@@ -152,7 +151,7 @@ async def test_unavailable_index_and_failures_are_answered(bot, emulator, caplog
     [notice] = answer.params["results"]
     assert notice["title"] == "Index unavailable" and answer.params["cache_time"] == 0
 
-    def broken(question: str, k: int):
+    def broken(question: str, k: int, *lang):
         raise RuntimeError("disk on fire")
 
     service.search = broken

@@ -43,7 +43,7 @@ def _extra_articles(corpus: Path, count: int) -> None:
 
 async def _running_job(application) -> RebuildJob:
     for _ in range(600):
-        job = application.bot_data.get("rebuilding")
+        job = application.bot_data.rebuilding
         if isinstance(job, RebuildJob) and job.last is not None:
             return job
         await asyncio.sleep(0.05)
@@ -53,7 +53,7 @@ async def _running_job(application) -> RebuildJob:
 async def _idle(application) -> None:
     """The handler clears its state just after its last message: wait for that step."""
     for _ in range(100):
-        if application.bot_data.get("rebuilding") is None:
+        if application.bot_data.rebuilding is None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the rebuild state was never cleared")
@@ -135,7 +135,7 @@ async def test_killed_build_is_reported_and_the_bot_keeps_answering(emulator, se
         # And the next /reindex is accepted.
         emulator.send_text(ADMIN, emulator.user(ADMIN), "/reindex")
         await _running_job(application)
-        application.bot_data["rebuilding"].cancel()
+        application.bot_data.rebuilding.cancel()
 
 
 async def test_failed_rebuild_reports_the_reason_and_keeps_the_old_index(emulator, seed_index, embedder, tmp_path):

@@ -168,6 +168,6 @@ async def test_refused_uploads_write_nothing(emulator, seed_index, embedder, tmp
             emulator.send_document(ADMIN, emulator.user(ADMIN), name, data, file_size=size, caption=caption)
             reply = await emulator.reply_to(ADMIN, after=after)
             assert expected in reply.params["text"], (name, reply.params["text"])
-        assert application.bot_data.get("rebuilding") is None
+        assert application.bot_data.rebuilding is None
     assert sorted(p.name for p in corpus.iterdir()) == before
     assert not (tmp_path / "etc").exists() and not (corpus.parent.parent / "etc" / "passwd.txt").exists()

@@ -16,7 +16,7 @@ from aiohttp import web
 from fpdf import FPDF
 
 from bot.link_fetch import FetchedPage, LinkError, fetch_page
-from bot.upload import name_for_link, page_as_utf8, same_url
+from index.ingest.corpus_changes import name_for_link, page_as_utf8, same_url
 from tests.conftest import ADMIN, bot_settings, running_bot
 from tests.test_bot import passages
 from tests.test_reindex import _idle, _own_index
@@ -119,7 +119,7 @@ async def test_admin_uploads_each_format_and_it_answers(emulator, seed_index, em
             assert f"Index rebuilt: {5 + n} documents" in summary
             assert (corpus / name).read_bytes() == data
             assert name in passages(await _ask(emulator, 60 + n, question))[0]
-        stored = application.bot_data["service"].current().stored
+        stored = application.bot_data.service.current().stored
         glacier = next(d for d in stored.documents if d.source == "glacier.html")
         page_text = " ".join(c.text for c in stored.chunks if c.doc_id == glacier.id)
         assert "Khumbu" in page_text and "menu link" not in page_text and "newsletter" not in page_text
@@ -264,7 +264,7 @@ async def test_admin_adds_a_link_and_bad_links_write_nothing(emulator, seed_inde
             emulator.send_text(ADMIN, admin, link)
             reply = await emulator.reply_to(ADMIN, after=after)
             assert expected in reply.params["text"], (link, reply.params["text"])
-            assert application.bot_data.get("rebuilding") is None
+            assert application.bot_data.rebuilding is None
         assert sorted(p.name for p in corpus.iterdir()) == before
         assert (corpus / "metadata.toml").read_text(encoding="utf-8") == metadata
 

@@ -1,11 +1,15 @@
 """The corpus folder's `metadata.toml`: title, date and url per article, read and written here only.
 
 Any file of the corpus may have an entry; it is the first source of a date and gives citations their
-url. The build reads it (`read_sidecar`); uploads and links from the bot add entries (`add_metadata`).
+url. The build reads it (`read_sidecar`); uploads and links from the bot add entries (`add_metadata`),
+never over an existing one (`read_metadata_names`).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +25,15 @@ _SIDECAR_FIELDS = {"title", "date", "url"}
 
 class CorpusError(Exception):
     """The corpus cannot be used at all; the message says why and what to do."""
+
+
+class MetadataConflict(ValueError):
+    """An entry that cannot be added: the file already describes `name`, or it would not parse back
+    (`name` is then the metadata file's own name when the file itself is unreadable)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
 
 
 @dataclass
@@ -81,3 +94,36 @@ def read_sidecar(corpus_dir: Path, warnings: list[str]) -> dict[str, Overrides]:
 def is_article_place(relative: PurePath) -> bool:
     """Whether a path inside the corpus folder can hold an article: not hidden, not the metadata file."""
     return relative.as_posix() != SIDECAR_NAME and not any(part.startswith(".") for part in relative.parts)
+
+
+def read_metadata_names(corpus_dir: Path) -> set[str]:
+    """The file names metadata.toml has an entry for; MetadataConflict when it cannot be read."""
+    path = corpus_dir.resolve() / SIDECAR_NAME
+    if not path.exists():
+        return set()
+    try:
+        return set(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        raise MetadataConflict(SIDECAR_NAME) from None
+
+
+def add_metadata(corpus_dir: Path, name: str, fields: dict[str, str]) -> None:
+    """Append the file's table to metadata.toml, atomically, and only if the result still parses."""
+    path = corpus_dir.resolve() / SIDECAR_NAME
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    # A JSON string is a valid TOML basic string: quotes, backslashes and control characters escaped.
+    table = "\n".join(
+        [f"[{json.dumps(name, ensure_ascii=False)}]"]
+        + [f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in fields.items()]
+    )
+    new = f"{old.rstrip()}\n\n{table}\n" if old.strip() else f"{table}\n"
+    try:
+        if tomllib.loads(new).get(name) != fields:
+            raise MetadataConflict(name)
+    except tomllib.TOMLDecodeError:
+        raise MetadataConflict(name) from None
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=".metadata-", delete=False
+    ) as handle:
+        handle.write(new)
+    os.replace(handle.name, path)

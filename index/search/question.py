@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from typing import Protocol
 
@@ -71,7 +72,19 @@ def content_words(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words(text) if fold_accents(w) not in question_stopwords()))
 
 
-def read_question(text: str, names: NameSource | None) -> Question:
+class Detection(Enum):
+    """`lang=DETECT`: the question's language is detected here. Apart from None, which says it was
+    detected already and lingua was not confident."""
+
+    DETECT = "detect"
+
+
+DETECT = Detection.DETECT
+
+
+def read_question(text: str, names: NameSource | None, lang: str | Detection | None = DETECT) -> Question:
+    """`lang`: the language a caller already detected on this very text (the bot, which needs it for
+    its reply), so it is detected once."""
     named = names.expand(text) if names else Expansion()
     mentions = named.mentions
     alternatives = {mention.text: list(mention.forms) for mention in mentions}
@@ -84,7 +97,7 @@ def read_question(text: str, names: NameSource | None) -> Question:
                 wanted[word] = found
     return Question(
         text=text,
-        lang=detect_language_confident(text),
+        lang=detect_language_confident(text) if lang is DETECT else lang,
         terms=query_terms(f"{text} {expansion}"),
         content_words=wanted,
         period=parse_period(text),

@@ -25,7 +25,7 @@ from index.search.fusion import Bonus, Candidate, Ranking, fuse
 from index.search.highlight import best_sentences, sentence_terms
 from index.search.names import NameIndex
 from index.search.passages import merged_passages
-from index.search.question import NameSource, Question, read_question, topic_words
+from index.search.question import DETECT, Detection, NameSource, Question, read_question, topic_words
 from index.search.time_preference import newest_first, newest_relevant_first, period_bonus, within
 from index.store.directory import StoredIndex
 from index.store.vectors import search as vector_search
@@ -123,12 +123,16 @@ class Searcher:
         since: date | None = None,
         until: date | None = None,
         abstain: bool = True,
+        lang: str | Detection | None = DETECT,
     ) -> SearchResult:
-        """Top `k` passages; with `abstain`, none at all when nothing in the corpus is relevant."""
+        """Top `k` passages; with `abstain`, none at all when nothing in the corpus is relevant.
+
+        `lang`: the question's language as `detect_language_confident` gives it on the query with its
+        spacing normalised, when the caller already has it (see `read_question`)."""
         text = " ".join(query.split())
         if not text or not self.chunks:
             return SearchResult(query=text, answered=False)
-        return self.rank(self.prepare(text, mode), k, since=since, until=until, abstain=abstain)
+        return self.rank(self.prepare(text, mode, lang), k, since=since, until=until, abstain=abstain)
 
     def signals(self, query: str, mode: Mode = "hybrid") -> Signals:
         """The abstention signals of a question, for calibration and `citebot eval --json`."""
@@ -138,9 +142,9 @@ class Searcher:
 
     # Question → rankings ------------------------------------------------------------------
 
-    def prepare(self, text: str, mode: Mode = "hybrid") -> Prepared:
+    def prepare(self, text: str, mode: Mode = "hybrid", lang: str | Detection | None = DETECT) -> Prepared:
         base, off = parse_mode(mode)
-        question = read_question(text, None if "names" in off else self.names)
+        question = read_question(text, None if "names" in off else self.names, lang)
         dense = lexical = None
         if base != "lexical":
             vector = self.embedder.embed_queries([question.dense_text])[0]

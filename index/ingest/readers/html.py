@@ -20,6 +20,13 @@ from index.ingest.readers.record import ReadArticle, Unreadable, from_text
 from index.ingest.readers.text import decode
 
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# What the start of any HTML page holds, whatever a server or a file name claims.
+_HTML_MARKERS = (b"<html", b"<body", b"<!doctype html", b"<head", b"<article", b"<title")
+
+
+def looks_like_html(data: bytes) -> bool:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return any(marker in head for marker in _HTML_MARKERS)
 
 
 def meta_charset(data: bytes) -> str | None:

@@ -1,7 +1,10 @@
-"""Admin commands: rebuilding the index and the figures about it.
+"""Admin commands: `/reindex` (and `/reindex cancel`), `/stats`, and the rebuild every corpus change
+ends with.
 
 Only users listed in ADMIN_IDS may use them; the others get a polite refusal. `/reindex` runs the
-build in its own process (bot.rebuild) and edits its status message with the progress.
+build in its own process (bot.rebuild) and edits its status message with the progress. One rebuild
+at a time: this module owns the flag that says one runs (`context.bot_data.rebuilding`), set by
+claim_rebuild and reset by release_rebuild.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot import rebuild, render
-from bot.handlers import REBUILDING, Context, _command_argument, _is_admin, _lang, _reply, _service, _settings
+from bot.context import BotContext, command_argument, language, reply
 from bot.texts import Lang, text
 from index.build.pipeline import BuildProgress
 from index.store.directory import IndexUnavailable
@@ -26,64 +29,70 @@ log = logging.getLogger(__name__)
 MAX_SKIPPED_LISTED = 20
 
 
-async def reindex_command(update: Update, context: Context) -> None:
-    lang = _lang(update)
-    if not _is_admin(update, context):
-        await _reply(update, text("admins_only", lang))
+async def reindex_command(update: Update, context: BotContext) -> None:
+    lang = language(update)
+    if not context.is_admin(update):
+        await reply(update, text("admins_only", lang))
         return
-    job: rebuild.RebuildJob | None = context.bot_data.get(REBUILDING)
-    if _command_argument(update.effective_message).lower() == "cancel":  # type: ignore[arg-type]
+    job = context.bot_data.rebuilding
+    if command_argument(update.effective_message).lower() == "cancel":  # type: ignore[arg-type]
         if not isinstance(job, rebuild.RebuildJob):
-            await _reply(update, text("nothing_to_cancel", lang))
+            await reply(update, text("nothing_to_cancel", lang))
         else:
             job.cancel()
-            await _reply(update, text("cancelling", lang))
+            await reply(update, text("cancelling", lang))
         return
     if not claim_rebuild(context):
-        await _reply(update, text("already_rebuilding", lang))
+        await reply(update, text("already_rebuilding", lang))
         return
     await rebuild_and_report(update, context, lang)
 
 
-def claim_rebuild(context: Context) -> bool:
+def claim_rebuild(context: BotContext) -> bool:
     """Mark a rebuild as starting; False if one already runs.
 
     The event loop runs one handler step at a time: the check and the set have no await between
-    them, so two commands cannot both start a build. The caller must then call rebuild_and_report.
+    them, so two commands cannot both start a build. The caller must then call rebuild_and_report,
+    or release_rebuild if it gives up before.
     """
-    if context.bot_data.get(REBUILDING) is not None:
+    if context.bot_data.rebuilding is not None:
         return False
-    context.bot_data[REBUILDING] = "starting"
+    context.bot_data.rebuilding = "starting"
     return True
 
 
+def release_rebuild(context: BotContext) -> None:
+    """The rebuild claimed is over (or was given up): another may start."""
+    context.bot_data.rebuilding = None
+
+
 async def rebuild_and_report(
-    update: Update, context: Context, lang: Lang, extra: Callable[[], str] | None = None
+    update: Update, context: BotContext, lang: Lang, extra: Callable[[], str] | None = None
 ) -> None:
     """Run the build process (claimed by claim_rebuild), edit its status with progress and summary.
 
     `extra` gives HTML lines appended to the summary once the new index is loaded (the uploaded
-    article's citation, for instance).
+    article's citation, for instance); it runs in a worker thread, as it may read the index.
     """
     try:
         await _rebuild(update, context, lang, extra)
     finally:
-        context.bot_data[REBUILDING] = None
+        release_rebuild(context)
 
 
-async def _rebuild(update: Update, context: Context, lang: Lang, extra: Callable[[], str] | None) -> None:
-    settings = _settings(context)
+async def _rebuild(update: Update, context: BotContext, lang: Lang, extra: Callable[[], str] | None) -> None:
+    settings = context.settings
     if not await asyncio.to_thread(rebuild.lock_is_free, settings.index_dir):
-        await _reply(update, text("build_elsewhere", lang))
+        await reply(update, text("build_elsewhere", lang))
         return
-    status = await _reply(update, text("rebuilding", lang))
+    status = await reply(update, text("rebuilding", lang))
     try:
         job = await rebuild.start_build(settings)
     except OSError as error:
         log.warning("could not start the build process: %s", error)
         await _edit(status, render.escape(text("rebuild_failed", lang, reason=str(error))))
         return
-    context.bot_data[REBUILDING] = job
+    context.bot_data.rebuilding = job
     last_edit = time.monotonic()
 
     async def show(progress: BuildProgress) -> None:
@@ -107,12 +116,12 @@ async def _rebuild(update: Update, context: Context, lang: Lang, extra: Callable
     else:
         try:
             # Loading takes a while on a big index: a worker thread does it, answers go on meanwhile.
-            await asyncio.to_thread(_service(context).load)
+            await asyncio.to_thread(context.service.load)
         except IndexUnavailable as error:
             body = text("rebuild_failed", lang, reason=str(error))
         else:
             summary = render.escape(_rebuild_summary(outcome.report, lang))
-            tail = extra() if extra is not None else ""
+            tail = await asyncio.to_thread(extra) if extra is not None else ""
             await _edit(status, f"{summary[: render.MAX_MESSAGE - len(tail) - 2]}\n\n{tail}" if tail else summary)
             return
     await _edit(status, render.escape(body)[: render.MAX_MESSAGE])
@@ -166,18 +175,18 @@ def _rebuild_summary(report: dict, lang: Lang) -> str:
     return "\n".join(lines)
 
 
-async def stats_command(update: Update, context: Context) -> None:
-    lang = _lang(update)
-    if not _is_admin(update, context):
-        await _reply(update, text("admins_only", lang))
+async def stats_command(update: Update, context: BotContext) -> None:
+    lang = language(update)
+    if not context.is_admin(update):
+        await reply(update, text("admins_only", lang))
         return
-    service = _service(context)
+    service = context.service
     try:
         stats = await asyncio.to_thread(service.stats)
     except IndexUnavailable:
-        await _reply(update, text("unavailable", lang))
+        await reply(update, text("unavailable", lang))
         return
-    await _reply(
+    await reply(
         update,
         text(
             "stats",
