@@ -20,16 +20,16 @@ from typing import Literal
 import numpy as np
 from tqdm import tqdm
 
-from index.ingest.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
-from index.ingest.corpus import load_corpus
 from index.build.embedders import BATCH_SIZE, Embedder
 from index.build.language_bias import measure_language_bias
-from index.store.bm25 import LexicalIndex
-from index.text.terms import term_documents, terms
-from index.models import Chunk, Skipped
 from index.build.name_tables import mine_names
-from index.store.directory import FORMAT_VERSION, Sentence, build_lock, publish, staging_directory, write_index
 from index.build.vector_cache import VectorCache
+from index.ingest.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
+from index.ingest.corpus import load_corpus
+from index.models import Chunk, Skipped
+from index.store.bm25 import LexicalIndex
+from index.store.directory import FORMAT_VERSION, Sentence, build_lock, publish, staging_directory, write_index
+from index.text.terms import term_documents, terms
 
 log = logging.getLogger(__name__)
 
