@@ -61,7 +61,7 @@ class SearchConfig:
     name_similarity: float = 0.88
     # Added, like the period bonus, to passages that write a name phrase a question's name met ("Conseil
     # de sécurité" for "Security Council"): BM25 alone spreads it over every passage that says "sécurité".
-    name_weight: float = 0.2
+    name_weight: float = 0.3
     abstention: Abstention = field(default_factory=Abstention)
 
 
