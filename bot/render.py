@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
-from bot.texts import Lang, text
+from bot.texts import Lang, quoted, text
 from index.models import Hit
 from index.text.dates import Precision, format_date
 
@@ -112,14 +112,18 @@ def answer(
     first_rank: int = 1,
     period: tuple[date | None, date | None] | None = None,
     followed: str | None = None,
+    unmatched: Sequence[str] = (),
 ) -> str:
     """One message: the question, then each passage with its citation; never over 4096 characters.
 
-    `followed` is the earlier question a follow-up was searched with, said so the user can tell.
+    `followed` is the earlier question a follow-up was searched with, said so the user can tell;
+    `unmatched` the names no article writes as such, said before passages that are only the closest.
     """
     header = question_header(question)
     if followed:
         header += "\n" + text("following", lang, question=f"<i>{escape(_cut_end(_flat(followed), 200))}</i>")
+    if unmatched:
+        header += "\n" + f"<i>{escape(text('unmatched', lang, names=quoted(unmatched, lang)))}</i>"
     note = _period_note(period, lang)
     for context in CONTEXT_STEPS:
         message = _compose(header, note, hits, lang, first_rank, context, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from index.text.language import detect_language_confident
@@ -51,6 +52,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
     "period": {
         "en": "Articles dated {since} to {until} preferred, the period of the question.",
         "fr": "Priorité aux articles datés du {since} au {until}, la période de la question.",
+    },
+    # A name no article writes as such, but strong passages all the same: they are shown under this line.
+    "unmatched": {
+        "en": "No article names {names} as such; the closest passages:",
+        "fr": "Aucun article ne nomme {names} tel quel ; voici les passages les plus proches :",
     },
     "nothing_named": {
         "en": "No indexed article mentions {names}. /sources lists what they cover.",
@@ -363,6 +369,15 @@ COMMANDS: dict[Lang, list[tuple[str, str]]] = {
 def text(key: str, lang: Lang, **values: object) -> str:
     template = TEXTS[key][lang]
     return template.format(**values) if values else template
+
+
+_QUOTES = {"en": ("\u201c", "\u201d"), "fr": ("\u00ab\u00a0", "\u00a0\u00bb")}
+
+
+def quoted(names: Sequence[str], lang: Lang) -> str:
+    """Names in the language's quotation marks: “X”, « X »."""
+    left, right = _QUOTES[lang]
+    return ", ".join(f"{left}{name}{right}" for name in names)
 
 
 def question_language(question: str, limit: int) -> str | None:

@@ -17,10 +17,11 @@ import typer
 from pydantic import Field, ValidationError
 
 from bot.render import shown_date
+from bot.texts import Lang, quoted, text
 from index.build.embedders import Embedder, EmbedderError, create_embedder, model_id_for
 from index.build.pipeline import BuildProgress, BuildReport, ProgressCallback, build_index
 from index.eval.corpora import EvalCorpusError, corpus_index
-from index.eval.metrics import EvalFileError, read_items, run_eval
+from index.eval.metrics import SPLITS, EvalFileError, read_items, run_eval
 from index.ingest.sidecar import CorpusError
 from index.models import SearchResult
 from index.search.searcher import MODES, SearchConfig, Searcher
@@ -36,6 +37,20 @@ _USER_ERRORS = (SettingsError, CorpusError, EmbedderError, IndexUnavailable, Bui
 CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="Articles folder (default: CORPUS_DIR).")]
 IndexOption = Annotated[Path | None, typer.Option("--index", help="Index folder (default: INDEX_DIR).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+SplitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--split",
+        help=f"Only the questions of this split ({' or '.join(SPLITS)}); a question without a split is in both.",
+    ),
+]
+
+# The first line of an answer whose question names something no article names (en, fr): the passages
+# shown are the closest, not a passage about it.
+def caveat_line(names: tuple[str, ...] | list[str], lang: str) -> str:
+    """'No article names "X" as such; the closest passages:' in the question's language (en or fr)."""
+    shown: Lang = "fr" if lang == "fr" else "en"
+    return text("unmatched", shown, names=quoted(names, shown))
 
 
 def _fail(message: str) -> typer.Exit:
@@ -155,6 +170,8 @@ def _print_result(result: SearchResult) -> None:
             return
         typer.echo("Nothing in the indexed articles answers this question. See `citebot sources` for what they cover.")
         return
+    if result.unmatched_names:
+        typer.echo(caveat_line(result.unmatched_names, lang) + "\n")
     if result.period:
         since, until = result.period
         span = " to ".join(str(day) if day else "…" for day in (since, until))
@@ -277,11 +294,12 @@ def evaluate(
         typer.Option("--corpus", help="Evaluate on an index of these folders (repeatable), built or reused first."),
     ] = None,
     index: IndexOption = None,
+    split: SplitOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Passage-level MRR@10 and Recall@1/3/5 per kind, and abstention on `none` items."""
     modes = _checked_modes(mode)
-    items = read_items(file)
+    items = read_items(file, split)
     settings = _settings(index=index)
     if corpus:
         searcher = _corpus_searcher(settings, corpus, create_embedder(settings.embedding_model))
@@ -333,6 +351,7 @@ def cross_validation(
         str | None,
         typer.Option(help="Only choose constants that do at least as well as this mode on every kind (e.g. dense)."),
     ] = None,
+    split: SplitOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Choose the search constants by k-fold cross-validation over several question sets.
@@ -351,7 +370,7 @@ def cross_validation(
         file, _, folders = spec.partition("=")
         if not folders:
             raise _fail(f"--set {spec!r}: write it as FILE=DIR[,DIR...]")
-        specs.append((Path(file), [Path(f) for f in folders.split(",")], read_items(Path(file))))
+        specs.append((Path(file), [Path(f) for f in folders.split(",")], read_items(Path(file), split)))
     settings = _settings()
     embedder = create_embedder(settings.embedding_model)
     loaded = [(file.name, _corpus_searcher(settings, folders, embedder), items) for file, folders, items in specs]
@@ -364,6 +383,7 @@ def cross_validation(
             "held_out": result.held_out,
             "chosen": asdict(result.chosen),
             "per_fold": [asdict(c) for c in result.per_fold],
+            "curve": result.curve,
         }
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))

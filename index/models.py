@@ -23,7 +23,6 @@ class Document:
     # Where the date came from: "metadata.toml", "html metadata", "header line", "file name", ...
     date_source: str | None = None
 
-
     def to_json(self) -> dict:
         return {
             "id": self.id,
@@ -145,6 +144,9 @@ class SearchResult:
     period_filtered: bool = False
     # Names the question asks about that no passage mentions in any form: why it went unanswered.
     unknown_names: tuple[str, ...] = ()
+    # The same, for a question answered all the same (strong passages): readers show a caveat first,
+    # 'No article names "X" as such; the closest passages:'.
+    unmatched_names: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         period = None
@@ -161,4 +163,5 @@ class SearchResult:
             "hits": [hit.to_json() for hit in self.hits],
             "period": period,
             "unknown_names": list(self.unknown_names),
+            "unmatched_names": list(self.unmatched_names),
         }

@@ -56,6 +56,7 @@ def test_ask_cross_language_and_off_topic(workdir: Path):
         "hits": [],
         "period": None,
         "unknown_names": [],
+        "unmatched_names": [],
     }
     run = citebot("ask", "Who won the football match yesterday?", cwd=workdir)
     assert "Nothing in the indexed articles" in run.stdout
@@ -173,3 +174,13 @@ def test_cv_reports_held_out_beside_in_sample(workdir: Path, tmp_path: Path):
     assert len(report["per_fold"]) == 2 and "dense_weight" in report["chosen"]
     run = citebot("cv", "--set", str(questions), cwd=workdir)
     assert run.returncode == 1 and "FILE=DIR" in run.stderr
+
+
+def test_the_caveat_line_names_what_no_article_names_in_the_question_language():
+    from citebot.cli import caveat_line
+
+    english = caveat_line(("Youth Council",), "en")
+    assert english == "No article names \u201cYouth Council\u201d as such; the closest passages:"
+    assert caveat_line(["Conseil"], "fr") == (
+        "Aucun article ne nomme \u00ab\u00a0Conseil\u00a0\u00bb tel quel ; voici les passages les plus proches :"
+    )

@@ -57,3 +57,43 @@ def test_a_name_in_cyrillic_reaches_the_russian_article(real_searcher: Searcher)
 def test_russian_article_is_indexed_as_russian(real_searcher: Searcher):
     langs = {d.source: d.lang for d in real_searcher.stored.documents}
     assert langs["113_oae_abudhabi_ru.txt"] == "ru"
+
+
+@pytest.mark.parametrize(
+    ("question", "answering"),
+    [
+        # Issue 21: each was declined with "No indexed article mentions X" while the article writes X in French.
+        ("What did Kazakhstan tell the Kingdom of Morocco?", {"108_maroc_rabat_2025.txt", "002_afc2c321953de182.txt"}),
+        ("What did Kazakhstan say about the Palestinian state?", {"003_0f37ec3c77dfb273.txt"}),
+        ("What did Kazakhstan say about the Security Council?", {"002_afc2c321953de182.txt"}),
+        (
+            "What are the Sustainable Development Goals Kazakhstan mentions for Afghanistan?",
+            {"003_0f37ec3c77dfb273.txt"},
+        ),
+    ],
+)
+def test_a_name_written_in_another_language_is_answered(real_searcher: Searcher, question: str, answering: set[str]):
+    result = real_searcher.search(question, k=3)
+    assert result.answered and result.unknown_names == ()
+    assert result.hits[0].source in answering, [h.source for h in result.hits]
+
+
+def test_a_name_no_article_mentions_in_any_form_is_still_declined(real_searcher: Searcher):
+    result = real_searcher.search("What is Kazakhstan's position on Venezuela?", k=3)
+    assert not result.answered and result.hits == [] and result.unknown_names == ("Venezuela",)
+    assert real_searcher.search("Quelle est la position du Kazakhstan sur le Venezuela ?", k=3).answered is False
+
+
+def test_every_none_question_of_the_shared_sets_is_declined(real_searcher: Searcher, searcher: Searcher):
+    for path, on in ((REAL_SET, real_searcher), (ROOT.parent / "shared" / "eval" / "dev.jsonl", searcher)):
+        for item in read_items(path):
+            if item.kind == "none":
+                assert not on.search(item.question, k=3).answered, item.question
+
+
+def test_a_translated_name_meets_the_corpus_phrase_through_the_model(real_searcher: Searcher):
+    prepared = real_searcher.prepare("Which Security Council resolution backed Morocco's autonomy initiative?")
+    [meeting] = prepared.meetings
+    assert meeting.name == "Security Council" and meeting.forms[0][0] == "Conseil de sécurité"
+    assert meeting.similarity >= real_searcher.config.name_similarity
+    assert prepared.unknown_names(real_searcher.config) == ()

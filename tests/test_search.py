@@ -119,3 +119,21 @@ def test_a_question_about_a_name_no_article_mentions_is_not_answered(searcher):
     assert searcher.search("What is Kazakhstan's position on Venezuela?").unknown_names == ("Venezuela",)
     assert searcher.signals("What is Kazakhstan's position on Venezuela?").unknown_names == ("Venezuela",)
     assert searcher.search("What did Tokayev say about Jordan?", k=1).answered
+
+
+def test_a_name_found_nowhere_weighs_against_answering_but_strong_passages_win():
+    from index.search.abstention import Abstention, Signals
+
+    decision = Abstention(threshold=0.85, coverage_weight=0.0, name_penalty=0.05)
+    assert decision.answered(Signals(dense=0.92, coverage=0.5, unknown_names=("Youth Council",)), calibrated=True)
+    assert not decision.answered(Signals(dense=0.88, coverage=0.5, unknown_names=("Youth Council",)), calibrated=True)
+    assert decision.answered(Signals(dense=0.88, coverage=0.5), calibrated=True)
+    # Without a calibrated cosine scale, a name found nowhere still declines.
+    assert not decision.answered(Signals(dense=0.0, coverage=1.0, unknown_names=("X",)), calibrated=False)
+
+
+def test_an_answer_under_a_caveat_names_what_no_article_names():
+    from index.models import SearchResult
+
+    result = SearchResult(query="q", answered=True, unmatched_names=("Youth Council",))
+    assert result.to_json()["unmatched_names"] == ["Youth Council"] and result.to_json()["answered"] is True

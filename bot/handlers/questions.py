@@ -108,7 +108,15 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
     shown = result.hits[: settings.passages_per_answer]
     sent = await reply(
         update,
-        render.answer(question, shown, lang, 1, result.period, followed=previous if merged else None),
+        render.answer(
+            question,
+            shown,
+            lang,
+            1,
+            result.period,
+            followed=previous if merged else None,
+            unmatched=result.unmatched_names,
+        ),
         reply_markup=answer_keyboard(key, lang, 0, len(shown), len(result.hits)),
     )
     if sent is not None:

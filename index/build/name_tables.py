@@ -4,16 +4,22 @@ Built once per index from each document's text:
 - the corpus's words and its name vocabulary (capitalised words not opening a sentence), as folded keys;
 - the acronyms the corpus defines itself, "Organisation de coopération de Shanghai (OCS)" or
   "OCS (Organisation de ...)", found with Schwartz & Hearst's rule;
-- which forms of the static tables (`index/text/name_forms.py`) the corpus attests.
+- which forms of the static tables (`index/text/name_forms.py`) the corpus attests;
+- its name phrases ("Conseil de sécurité", "Royaume du Maroc", "État palestinien", the acronyms'
+  expansions), which the build embeds once (`embed_phrases`) so that a question's name the tables miss
+  meets its translation by the model's similarity ("Security Council" -> "Conseil de sécurité").
 The search meets a question's names in these tables (`index/search/names.py`).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from index.text.name_forms import (
     LETTERS,
@@ -50,6 +56,10 @@ class NameTables:
     attested: frozenset[str]
     name_texts: dict[str, list[int]]  # name key -> the texts (their positions) that use it
     texts: int
+    # The corpus's name phrases and, once the build has embedded them (`embed_phrases`), their unit
+    # vectors as the model reads a question (one row per phrase); an index built before has neither.
+    phrases: tuple[str, ...] = ()
+    phrase_vectors: np.ndarray | None = field(default=None, compare=False)
 
     @classmethod
     def create(
@@ -61,6 +71,8 @@ class NameTables:
         attested: Iterable[str],
         name_texts: dict[str, list[int]] | None = None,
         texts: int = 0,
+        phrases: Iterable[str] = (),
+        phrase_vectors: np.ndarray | None = None,
     ) -> NameTables:
         pairs = sorted(set(acronyms))
         return cls(
@@ -71,7 +83,14 @@ class NameTables:
             attested=frozenset(attested) | {phrase_key(form) for pair in pairs for form in pair},
             name_texts=name_texts or {},
             texts=texts,
+            phrases=tuple(phrases),
+            phrase_vectors=phrase_vectors,
         )
+
+    def with_vectors(self, vectors: np.ndarray) -> NameTables:
+        if len(vectors) != len(self.phrases):
+            raise ValueError(f"{len(vectors)} phrase vectors for {len(self.phrases)} phrases")
+        return NameTables(**{**self.__dict__, "phrase_vectors": np.asarray(vectors, dtype=np.float32)})
 
     def to_json(self) -> dict:
         return {
@@ -83,6 +102,14 @@ class NameTables:
             "attested": sorted(self.attested),
             "name_texts": self.name_texts,
             "texts": self.texts,
+            "phrases": list(self.phrases),
+            # float16 keeps cosines to about 1e-3, far finer than the similarity threshold's grid.
+            "phrase_vectors": None
+            if self.phrase_vectors is None
+            else {
+                "dim": int(self.phrase_vectors.shape[1]),
+                "float16": base64.b64encode(self.phrase_vectors.astype("<f2").tobytes()).decode("ascii"),
+            },
         }
 
     @classmethod
@@ -97,7 +124,16 @@ class NameTables:
             data["attested"],
             data["name_texts"],
             data["texts"],
+            data.get("phrases", ()),
+            _vectors_from_json(data.get("phrase_vectors")),
         )
+
+
+def _vectors_from_json(data: dict | None) -> np.ndarray | None:
+    if not data:
+        return None
+    flat = np.frombuffer(base64.b64decode(data["float16"]), dtype="<f2").astype(np.float32)
+    return flat.reshape(-1, int(data["dim"]))
 
 
 def mine_names(texts: Sequence[tuple[str, str]]) -> NameTables:
@@ -112,6 +148,7 @@ def mine_names(texts: Sequence[tuple[str, str]]) -> NameTables:
     name_texts: dict[str, list[int]] = defaultdict(list)
     phrases = phrase_table(static_entities())
     attested: set[str] = set()
+    name_phrases: Counter[str] = Counter()
     for position, (text, _lang) in enumerate(texts):
         tokens = name_tokens(text)
         for token in tokens:
@@ -126,6 +163,7 @@ def mine_names(texts: Sequence[tuple[str, str]]) -> NameTables:
             name_texts[key].append(position)
         attested.update(_attested_phrases(tokens, phrases))
         acronyms.update(mine_acronyms(text))
+        name_phrases.update(mine_phrases(tokens, text, _lang))
     # A word the corpus also writes in lower case is a common word ("President", "Emir" aside).
     names = {
         key: [surface for surface, _ in counts.most_common(4)]
@@ -133,7 +171,91 @@ def mine_names(texts: Sequence[tuple[str, str]]) -> NameTables:
         if key not in lowercase or any(is_acronym(surface) for surface in counts)
     }
     attested.update(_derived_attested(words, static_entities()))
-    return NameTables.create(words, capitals, names, acronyms, attested, dict(name_texts), len(texts))
+    for acronym, expansion in acronyms:
+        name_phrases.update((acronym, expansion))
+    return NameTables.create(
+        words, capitals, names, acronyms, attested, dict(name_texts), len(texts), _distinct_phrases(name_phrases)
+    )
+
+
+# Small words a name runs through: "Conseil de sécurité", "Royaume du Maroc", "Council of Heads of State".
+_PHRASE_CONNECTORS = frozenset(
+    {"of", "the", "for", "and", "de", "du", "des", "d", "la", "le", "les", "l", "et", "pour", "al", "el", "bin"}
+)
+# Languages whose adjectives follow the noun in a name ("État palestinien", "Arabie saoudite").
+_ADJECTIVE_AFTER = frozenset({"fr", "es", "it", "pt", "ro"})
+PHRASE_WORDS = 4  # content words of one phrase at most: "Conseil de sécurité des Nations unies" is two phrases
+
+
+def mine_phrases(tokens: Sequence[Token], text: str, lang: str) -> list[str]:
+    """The name phrases of one text. A run opens at a capitalised word that does not open a sentence
+    and goes on through connectors and further capitalised words and, in languages that put adjectives
+    after the noun, lower-case words ("Nations unies pour les objectifs de développement durable").
+    Its phrases are its stretches of at most PHRASE_WORDS content words that open at its first word or
+    after a connector and end on a content word ("Conseil de sécurité", "objectifs de développement")."""
+    found: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        # "État" is a French stop word, yet it opens "État palestinien".
+        if token.initial or not token.text[0].isupper() or (len(token.key) < 4 and not name_like(token)):
+            index += 1
+            continue
+        run = [index]
+        end = index + 1
+        while end < len(tokens) and tokens[end].joined and not tokens[end].initial:
+            following = tokens[end]
+            connector = following.key in _PHRASE_CONNECTORS and following.text[0].islower()
+            after_connector = tokens[end - 1].key in _PHRASE_CONNECTORS
+            if (
+                not connector
+                and following.text[0].islower()
+                and (following.key in common_words() or not (lang in _ADJECTIVE_AFTER or after_connector))
+            ):
+                break
+            run.append(end)
+            end += 1
+        while run and tokens[run[-1]].key in _PHRASE_CONNECTORS:
+            run.pop()
+        starts = [i for n, i in enumerate(run) if n == 0 or tokens[run[n - 1]].key in _PHRASE_CONNECTORS]
+        for first in starts:
+            if tokens[first].key in _PHRASE_CONNECTORS:
+                continue
+            content = 0
+            for last in run[run.index(first) :]:
+                if tokens[last].key in _PHRASE_CONNECTORS:
+                    continue
+                content += 1
+                if content > PHRASE_WORDS:
+                    break
+                found.append(text[tokens[first].start : tokens[last].end])
+        index = max(end, index + 1)
+    return found
+
+
+def _distinct_phrases(counts: Counter[str]) -> list[str]:
+    """One surface per phrase key, the most frequent; acronyms are met through the tables."""
+    best: dict[str, tuple[int, str]] = {}
+    for phrase, count in counts.items():
+        key = phrase_key(phrase)
+        if not key or is_acronym(phrase):
+            continue
+        if key not in best or count > best[key][0]:
+            best[key] = (count, phrase)
+    return sorted(surface for _, surface in best.values())
+
+
+def embed_phrases(
+    tables: NameTables, embed: Callable[[list[str]], np.ndarray], known: dict[str, np.ndarray] | None = None
+) -> NameTables:
+    """`tables` with its phrases' vectors: `embed` (the model, as it reads a question) for those not in `known`."""
+    known = dict(known or {})
+    missing = [phrase for phrase in tables.phrases if phrase not in known]
+    if missing:
+        known.update(zip(missing, embed(missing), strict=True))
+    dim = next(iter(known.values())).shape[0] if known else 0
+    vectors = np.vstack([known[p] for p in tables.phrases]) if tables.phrases else np.zeros((0, dim), np.float32)
+    return tables.with_vectors(vectors)
 
 
 def _long_form(acronym: str, words: Sequence[str]) -> int | None:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from index.build.embedders import BATCH_SIZE, Embedder
 from index.build.language_bias import measure_language_bias
-from index.build.name_tables import mine_names
+from index.build.name_tables import NameTables, embed_phrases, mine_names
 from index.build.vector_cache import VectorCache
 from index.ingest.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
 from index.ingest.corpus import load_corpus
@@ -68,6 +68,10 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     # Tokens of the embedded passages and the seconds the model spent on them, for throughput figures.
     embed_seconds: float = 0.0
+    # The corpus's name phrases, how many the model read (the others came from the cache), and its seconds.
+    phrases: int = 0
+    phrases_embedded: int = 0
+    phrase_seconds: float = 0.0
 
     def to_json(self) -> dict:
         return {
@@ -78,6 +82,9 @@ class BuildReport:
             "reused": self.reused,
             "seconds": round(self.seconds, 2),
             "embed_seconds": round(self.embed_seconds, 2),
+            "phrases": self.phrases,
+            "phrases_embedded": self.phrases_embedded,
+            "phrase_seconds": round(self.phrase_seconds, 2),
             "skipped": [{"source": s.source, "reason": s.reason} for s in self.skipped],
             "warnings": self.warnings,
         }
@@ -122,6 +129,40 @@ def _embed_missing(
             bar.update(len(batch))
             tracker.update("embedding", embedded=tracker.counts["embedded"] + len(batch))
     return spent
+
+
+def phrase_key(model_id: str, phrase: str) -> str:
+    """Cache key of a name phrase, read as a question reads it: never the key of a passage."""
+    return embed_key(model_id, f"name phrase\x00{phrase}")
+
+
+def _embed_phrases(
+    embedder: Embedder, names: NameTables, cache: VectorCache, tracker: _Tracker
+) -> tuple[NameTables, list[str], int, float]:
+    """The name tables with their phrases' vectors (cached by content like passages); the cache keys
+    to keep, how many phrases the model read and its seconds."""
+    keys = {phrase: phrase_key(embedder.model_id, phrase) for phrase in names.phrases}
+    cached = cache.get_many(keys.values())
+    known = {phrase: cached[key] for phrase, key in keys.items() if key in cached}
+    spent = 0.0
+    fresh: dict[str, np.ndarray] = {}
+
+    def embed(phrases: list[str]) -> np.ndarray:
+        nonlocal spent
+        rows = []
+        for start in range(0, len(phrases), BATCH_SIZE):
+            batch = phrases[start : start + BATCH_SIZE]
+            began = time.perf_counter()
+            vectors = embedder.embed_queries(batch)
+            spent += time.perf_counter() - began
+            fresh.update(zip(batch, vectors, strict=True))
+            cache.put_many({keys[phrase]: vector for phrase, vector in zip(batch, vectors, strict=True)})
+            rows.append(vectors)
+            tracker.update("writing")
+        return np.vstack(rows)
+
+    embedded = embed_phrases(names, embed, known)
+    return embedded, list(keys.values()), len(fresh), spent
 
 
 def build_index(
@@ -174,8 +215,9 @@ def build_index(
                 "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
                 "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
+            names = mine_names([(f"{d.title}\n{d.text}", d.lang) for d in corpus.documents])
+            names, phrase_keys, phrases_embedded, phrase_seconds = _embed_phrases(embedder, names, cache, tracker)
             with staging_directory(index_dir) as staging:
-                names = mine_names([(f"{d.title}\n{d.text}", d.lang) for d in corpus.documents])
                 write_index(
                     staging,
                     manifest,
@@ -190,7 +232,7 @@ def build_index(
                 )
                 publish(staging, index_dir)
             # Only after publishing: a build that dies before it keeps every vector for the next one.
-            cache.prune(keys)
+            cache.prune([*keys, *phrase_keys])
         finally:
             cache.close()
     return BuildReport(
@@ -203,4 +245,7 @@ def build_index(
         skipped=corpus.skipped,
         warnings=corpus.warnings,
         embed_seconds=embed_seconds,
+        phrases=len(names.phrases),
+        phrases_embedded=phrases_embedded,
+        phrase_seconds=phrase_seconds,
     )

@@ -2,9 +2,14 @@
 
 Every question of every set is read and scored by the model once (`Searcher.prepare`); each
 candidate configuration then only re-ranks. For each fold, the configuration with the best MRR@10
-on the other folds is scored on the held-out one, and the abstention threshold is chosen the same
+on the other folds is scored on the held-out one, and the abstention decision is chosen the same
 way; the held-out figures, beside the in-sample ones (chosen and scored on everything), say how
 much the constants fit these questions rather than the task.
+
+The abstention decision (the similarity at which a name meets the corpus's name phrases, the name
+penalty, the coverage weight and the threshold) is chosen for the least cost, with an explicit price:
+a declined answerable question costs COST_DECLINED, an answered `none` question COST_ANSWERED_NONE.
+A user told "no article mentions X" stops asking; a weak passage under a caveat is judged in a second.
 """
 
 from __future__ import annotations
@@ -27,9 +32,18 @@ from index.search.searcher import Prepared, SearchConfig, Searcher
 GRID: dict[str, tuple[float, ...]] = {
     "dense_weight": (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8),
     "period_weight": (0.1, 0.2, 0.3, 0.5),
+    "name_weight": (0.0, 0.1, 0.2, 0.3),
 }
 THRESHOLDS = tuple(np.round(np.arange(0.80, 0.95, 0.0025), 4))
 COVERAGE_WEIGHTS = (0.0, 0.05, 0.1, 0.2)
+# Cosines of a name and a name phrase, both read as questions; above 1 a name never meets a phrase.
+NAME_SIMILARITIES = (0.86, 0.87, 0.88, 0.89, 0.9, 0.91, 0.92, 0.93, 0.95, 1.01)
+# Taken off the score when a name is found nowhere; 1.0 is a veto.
+NAME_PENALTIES = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 1.0)
+# Taken off the score per share of the question's content words that no passage uses.
+ABSENT_WEIGHTS = (0.0, 0.02, 0.04, 0.06, 0.1)
+COST_DECLINED = 2.0
+COST_ANSWERED_NONE = 1.0
 
 
 @dataclass
@@ -55,6 +69,8 @@ class FoldReport:
     held_out: dict[str, dict]
     chosen: SearchConfig  # chosen on every question: what ships
     per_fold: list[SearchConfig]
+    # Answerable declined against `none` answered on every question around the chosen setting.
+    curve: list[dict]
 
 
 def prepare_cases(sets: Iterable[tuple[str, Searcher, list[EvalItem]]], mode: str) -> list[Case]:
@@ -103,9 +119,7 @@ def plateau_choice(scores: list[float], shape: tuple[int, ...]) -> int:
 def outcome(case: Case, config: SearchConfig) -> Outcome:
     result = case.searcher.rank(case.prepared, CUTOFF, config, abstain=False, highlight=False)
     rank = first_matching_rank(result.hits, case.item)
-    lifted = case.searcher._lifted(case.prepared, config)
-    candidates = case.searcher._candidates(case.prepared, config, lifted)
-    signals = case.searcher._signals(case.prepared, candidates, lifted)
+    signals = case.searcher.signals_under(case.prepared, config)
     return Outcome(rank, result.hits[0].source if result.hits else None, signals)
 
 
@@ -116,26 +130,94 @@ def _mrr(outcomes: list[Outcome], cases: list[Case], rows: list[int]) -> float:
     )
 
 
-def _abstention_errors(abstention: Abstention, outcomes: list[Outcome], cases: list[Case], rows: list[int]) -> int:
-    errors = 0
-    for i in rows:
-        answered = abstention.answered(outcomes[i].signals, calibrated=cases[i].prepared.base != "lexical")
-        errors += answered if cases[i].item.kind == "none" else not answered
-    return errors
+@dataclass(frozen=True)
+class Decision:
+    """One abstention setting and what it costs on some questions."""
+
+    name_similarity: float
+    abstention: Abstention
+    declined_answerable: int
+    answered_none: int
+
+    @property
+    def cost(self) -> float:
+        return COST_DECLINED * self.declined_answerable + COST_ANSWERED_NONE * self.answered_none
+
+    def to_json(self) -> dict:
+        return {
+            "name_similarity": self.name_similarity,
+            "threshold": self.abstention.threshold,
+            "coverage_weight": self.abstention.coverage_weight,
+            "name_penalty": self.abstention.name_penalty,
+            "absent_weight": self.abstention.absent_weight,
+            "declined_answerable": self.declined_answerable,
+            "answered_none": self.answered_none,
+            "cost": self.cost,
+        }
 
 
-def choose_abstention(outcomes: list[Outcome], cases: list[Case], rows: list[int]) -> Abstention:
-    """The threshold with fewest errors on `rows`; among ties, the middle one (the widest margin)."""
-    best: list[tuple[int, float, float]] = []
-    for weight in COVERAGE_WEIGHTS:
-        for threshold in THRESHOLDS:
-            errors = _abstention_errors(Abstention(threshold, weight), outcomes, cases, rows)
-            best.append((errors, weight, float(threshold)))
-    fewest = min(e for e, _, _ in best)
-    tied = [(w, t) for e, w, t in best if e == fewest]
-    weight = sorted({w for w, _ in tied})[len({w for w, _ in tied}) // 2]
-    thresholds = [t for w, t in tied if w == weight]
-    return Abstention(threshold=thresholds[len(thresholds) // 2], coverage_weight=weight)
+def _decisions(by_similarity: dict[float, list[Outcome]], cases: list[Case], rows: list[int]) -> list[Decision]:
+    """Every setting of the grid with its errors on `rows`, computed at once per similarity."""
+    none = np.array([cases[i].item.kind == "none" for i in rows])
+    calibrated = np.array([cases[i].searcher.calibrated(cases[i].prepared) for i in rows])
+    thresholds = np.array(THRESHOLDS)[:, None]
+    found: list[Decision] = []
+    for similarity, outcomes in by_similarity.items():
+        dense = np.array([outcomes[i].signals.dense for i in rows])
+        coverage = np.array([outcomes[i].signals.coverage for i in rows])
+        unknown = np.array([bool(outcomes[i].signals.unknown_names) for i in rows])
+        absent = np.array([outcomes[i].signals.absent for i in rows])
+        plain = (~unknown) & (coverage >= Abstention().min_coverage)
+        for weight, penalty, absent_weight in itertools.product(COVERAGE_WEIGHTS, NAME_PENALTIES, ABSENT_WEIGHTS):
+            score = dense + weight * coverage - penalty * unknown - absent_weight * absent
+            answered = np.where(calibrated[None, :], score[None, :] >= thresholds - 1e-9, plain[None, :])
+            declined = ((~answered) & ~none[None, :]).sum(axis=1)
+            wrongly = (answered & none[None, :]).sum(axis=1)
+            for t, threshold in enumerate(THRESHOLDS):
+                found.append(
+                    Decision(
+                        similarity,
+                        Abstention(float(threshold), weight, penalty, absent_weight),
+                        int(declined[t]),
+                        int(wrongly[t]),
+                    )
+                )
+    return found
+
+
+def choose_abstention(
+    by_similarity: dict[float, list[Outcome]], cases: list[Case], rows: list[int]
+) -> tuple[float, Abstention]:
+    """The setting of least cost on `rows`; among ties, the middle value of each constant in turn
+    (similarity, penalty, coverage weight, threshold): the widest margin on every side."""
+    decisions = _decisions(by_similarity, cases, rows)
+    least = min(d.cost for d in decisions)
+    tied = [d for d in decisions if d.cost <= least + 1e-9]
+    for key in (
+        lambda d: d.name_similarity,
+        lambda d: d.abstention.name_penalty,
+        lambda d: d.abstention.absent_weight,
+        lambda d: d.abstention.coverage_weight,
+        lambda d: d.abstention.threshold,
+    ):
+        values = sorted({key(d) for d in tied})
+        middle = values[(len(values) - 1) // 2]
+        tied = [d for d in tied if key(d) == middle]
+    return tied[0].name_similarity, tied[0].abstention
+
+
+def trade_off(
+    by_similarity: dict[float, list[Outcome]], cases: list[Case], similarity: float, abstention: Abstention
+) -> list[dict]:
+    """Answerable declined against `none` answered on every question, for each threshold and name
+    penalty around the chosen setting (its similarity, coverage and absent-word weights): the README's curve."""
+    rows = list(range(len(cases)))
+    return [
+        d.to_json()
+        for d in _decisions({similarity: by_similarity[similarity]}, cases, rows)
+        if d.abstention.coverage_weight == abstention.coverage_weight
+        and d.abstention.absent_weight == abstention.absent_weight
+    ]
 
 
 def _results(cases: list[Case], outcomes: list[Outcome], abstention: Abstention, rows: list[int]) -> list[ItemResult]:
@@ -143,7 +225,7 @@ def _results(cases: list[Case], outcomes: list[Outcome], abstention: Abstention,
         ItemResult(
             cases[i].item,
             outcomes[i].rank,
-            abstention.answered(outcomes[i].signals, calibrated=cases[i].prepared.base != "lexical"),
+            abstention.answered(outcomes[i].signals, calibrated=cases[i].searcher.calibrated(cases[i].prepared)),
             outcomes[i].first_source,
         )
         for i in rows
@@ -189,23 +271,39 @@ def cross_validate(
         found = _kind_mrr(outcomes, cases, rows)
         return all(found[group] >= wanted[group] - 1e-9 for group in wanted)
 
-    def choose(rows: list[int]) -> tuple[int, Abstention]:
+    similarity_outcomes: dict[tuple[int, float], list[Outcome]] = {}
+
+    def by_similarity(pick: int) -> dict[float, list[Outcome]]:
+        """The outcomes of configuration `pick` under each name similarity (it moves BM25 and the signals)."""
+        similarities = NAME_SIMILARITIES if tune else (base.name_similarity,)
+        for similarity in similarities:
+            if (pick, similarity) not in similarity_outcomes:
+                config = replace(candidates[pick], name_similarity=similarity)
+                similarity_outcomes[pick, similarity] = [outcome(case, config) for case in cases]
+        return {similarity: similarity_outcomes[pick, similarity] for similarity in similarities}
+
+    def choose(rows: list[int]) -> tuple[SearchConfig, list[Outcome], dict[float, list[Outcome]]]:
         scores = [_mrr(outcomes, cases, rows) if meets_floor(outcomes, rows) else -1.0 for outcomes in table]
         best = plateau_choice(scores, shape)
-        abstention = choose_abstention(table[best], cases, rows) if tune else base.abstention
-        return best, abstention
+        outcomes = by_similarity(best)
+        if tune:
+            similarity, abstention = choose_abstention(outcomes, cases, rows)
+        else:
+            similarity, abstention = base.name_similarity, base.abstention
+        chosen = replace(candidates[best], name_similarity=similarity, abstention=abstention)
+        return chosen, outcomes[similarity], outcomes
 
-    best, abstention = choose(everyone)
-    in_sample = _by_set(cases, _results(cases, table[best], abstention, everyone), everyone)
-    chosen = replace(candidates[best], abstention=abstention)
+    chosen, outcomes, everyone_by_similarity = choose(everyone)
+    in_sample = _by_set(cases, _results(cases, outcomes, chosen.abstention, everyone), everyone)
     held_results: dict[int, ItemResult] = {}
     per_fold = []
     for fold in range(folds):
         train = [i for i in everyone if fold_of[i] != fold]
         test = [i for i in everyone if fold_of[i] == fold]
-        pick, fold_abstention = choose(train)
-        per_fold.append(replace(candidates[pick], abstention=fold_abstention))
-        for i, result in zip(test, _results(cases, table[pick], fold_abstention, test), strict=True):
+        fold_chosen, fold_outcomes, _ = choose(train)
+        per_fold.append(fold_chosen)
+        for i, result in zip(test, _results(cases, fold_outcomes, fold_chosen.abstention, test), strict=True):
             held_results[i] = result
     held_out = _by_set(cases, [held_results[i] for i in everyone], everyone)
-    return FoldReport(in_sample=in_sample, held_out=held_out, chosen=chosen, per_fold=per_fold)
+    curve = trade_off(everyone_by_similarity, cases, chosen.name_similarity, chosen.abstention)
+    return FoldReport(in_sample=in_sample, held_out=held_out, chosen=chosen, per_fold=per_fold, curve=curve)

@@ -24,6 +24,8 @@ class EvalItem:
     kind: str
     expected: tuple[str, ...]
     doc: str | None
+    # "tune" or "heldout" (bench/questions/PROTOCOL.md); None: the question belongs to every split.
+    split: str | None = None
 
 
 @dataclass
@@ -43,7 +45,11 @@ class ItemResult:
         }
 
 
-def read_items(path: Path) -> list[EvalItem]:
+SPLITS = ("tune", "heldout")
+
+
+def read_items(path: Path, split: str | None = None) -> list[EvalItem]:
+    """The questions of a JSONL set; with `split`, only those of that split (and those that name none)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
@@ -61,12 +67,17 @@ def read_items(path: Path) -> list[EvalItem]:
                     kind=str(row.get("kind", "same")),
                     expected=tuple(str(s) for s in row.get("any", [])),
                     doc=row.get("doc"),
+                    split=row.get("split"),
                 )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise EvalFileError(f"{path}:{number}: not a question item ({error})") from None
+    if split is not None:
+        if split not in SPLITS:
+            raise EvalFileError(f"unknown split {split!r}; use {' or '.join(SPLITS)}")
+        items = [item for item in items if item.split in (None, split)]
     if not items:
-        raise EvalFileError(f"{path} holds no questions")
+        raise EvalFileError(f"{path} holds no questions" + (f" of split {split!r}" if split else ""))
     return items
 
 

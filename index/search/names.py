@@ -2,17 +2,22 @@
 
 `expand()` gives every name the question mentions with the other forms the corpus uses for it
 (SCO -> OCS, Organisation de coopération de Shanghai; Morocco -> Maroc; Tokayev -> Tokaïev, Токаев),
-and `unknown_names()` the names it is about that no passage mentions in any form, evidence that the
-corpus holds nothing relevant. The tables come from the build (`index/build/name_tables.py`).
+and `unknown_names()` the names it is about that no table form, spelling variant or derived form
+meets. Those names still meet their translations through the model (`meet`): the question's name,
+embedded as a question, against the corpus's name phrases embedded at build time ("Security Council"
+-> "Conseil de sécurité", "Kingdom of Morocco" -> "Royaume du Maroc"); a name that meets nothing there
+either is evidence, weighed with the rest, that the corpus holds nothing relevant
+(`index/search/abstention.py`). The tables come from the build (`index/build/name_tables.py`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -52,6 +57,26 @@ FUZZY_MIN_LENGTH = 5
 TOPIC_SHARE = 0.5
 # Small words that join the parts of one name: "Organisation of Islamic ...", "Tamim bin Hamad".
 _CONNECTORS = frozenset({"of", "de", "du", "des", "bin", "ibn", "al", "el", "van", "von", "der"})
+# A question word this long meets a corpus word written in lower case by the same rule as names
+# (palestinian/palestinien, 0.91); shorter words are too close to each other in that rule.
+LOWERCASE_FUZZY_MIN_LENGTH = 7
+# Phrases kept per name met through the model: the corpus's forms of it, most similar first.
+MEETING_FORMS = 2
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A name the tables miss, and the corpus's name phrases most similar to it as the model reads them."""
+
+    name: str
+    forms: tuple[tuple[str, float], ...]  # (phrase, cosine), most similar first
+
+    @property
+    def similarity(self) -> float:
+        return self.forms[0][1] if self.forms else 0.0
+
+    def met(self, threshold: float) -> tuple[str, ...]:
+        return tuple(form for form, similarity in self.forms if similarity >= threshold)
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,10 @@ class NameMention:
     # dev_real (hybrid, lead's pipeline at d3ea5af), judging by all forms together instead cost MRR@10
     # 0.79 -> 0.78 (r18 lost "Tokayev" for "Tokaïev ... l'ONU ?") for +0.014 cross MRR on dev.jsonl.
     topical: bool = False
+    # What the model reads to meet it when unattested: the name with a name it qualifies ("Kingdom of
+    # Morocco", whose "Kingdom" alone is no name), else the name.
+    probe: str = field(default="", compare=False)
+    span: tuple[int, int] | None = field(default=None, compare=False)  # where the question writes it
 
     def to_json(self) -> dict:
         return {
@@ -94,6 +123,12 @@ class Expansion:
     def unknown(self) -> list[str]:
         return [mention.text for mention in self.mentions if not mention.attested]
 
+    @property
+    def probes(self) -> list[tuple[str, str]]:
+        """(name, what the model reads to meet it) for each unknown name the tables do not know. A country
+        or organisation of the tables has its forms in every language: none attested, it is absent."""
+        return [(mention.text, mention.probe) for mention in self.mentions if not mention.attested and mention.probe]
+
 
 class NameIndex:
     """Where a question's names meet the corpus's (`NameTables`, mined at build time); `expand` and
@@ -115,12 +150,36 @@ class NameIndex:
         self._entities = _merge_acronyms(static_entities(), self.acronyms)
         self._phrases = phrase_table(self._entities)
         self._stem_entities = _stem_table(self._entities)
-        self._entity_attested = [any(self._form_attested(form) for form in entity.forms) for entity in self._entities]
+        self._phrase_keys = frozenset(phrase_key(phrase) for phrase in tables.phrases)
+        self._entity_attested = [
+            any(self._form_attested(form) or self._leading_part_attested(form) for form in entity.forms)
+            for entity in self._entities
+        ]
         by_letter: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         for key in self.names:
             skeleton = skeleton_key(key)
             by_letter[skeleton[0]][skeleton].append(key)
         self._skeletons = {letter: (dict(table), list(table)) for letter, table in by_letter.items()}
+        self._word_skeletons = _skeleton_buckets(key for key in self.words if len(key) >= LOWERCASE_FUZZY_MIN_LENGTH)
+        self.phrases = tables.phrases
+        self.phrase_vectors = tables.phrase_vectors
+
+    @property
+    def can_meet(self) -> bool:
+        """Whether the build embedded the corpus's name phrases (an index built before did not)."""
+        return self.phrase_vectors is not None and len(self.phrases) > 0
+
+    def meet(self, names: Sequence[str], vectors: np.ndarray) -> list[Meeting]:
+        """Each name (its vector, embedded as a question) with the corpus's most similar name phrases."""
+        if not self.can_meet or not len(names):
+            return [Meeting(name, ()) for name in names]
+        assert self.phrase_vectors is not None
+        similarities = np.asarray(vectors, dtype=np.float32) @ self.phrase_vectors.T
+        meetings = []
+        for name, row in zip(names, similarities, strict=True):
+            best = np.argsort(-row, kind="stable")[:MEETING_FORMS]
+            meetings.append(Meeting(name, tuple((self.phrases[i], float(row[i])) for i in best)))
+        return meetings
 
     # -- questions --
 
@@ -142,21 +201,28 @@ class NameIndex:
             matched = self._table_match(tokens, index, lowercase_question)
             if matched is not None:
                 length, entity_id = matched
-                mentions.append(
-                    self._entity_mention(question[tokens[index].start : tokens[index + length - 1].end], entity_id)
-                )
+                span = (tokens[index].start, tokens[index + length - 1].end)
+                mentions.append(self._entity_mention(question[span[0] : span[1]], entity_id, span))
                 index += length
                 continue
             run = self._name_run(tokens, index)
             if run:
-                mentions.append(self._run_mention(question, tokens[index : index + run]))
+                mention = self._run_mention(question, tokens[index : index + run])
+                if mention is not None:
+                    mentions.append(mention)
                 index += run
                 continue
             index += 1
-        return Expansion(tuple(mentions))
+        return Expansion(tuple(_with_probes(question, mentions)))
 
     def unknown_names(self, question: str) -> list[str]:
         return self.expand(question).unknown
+
+    def _leading_part_attested(self, form: str) -> bool:
+        """Whether the corpus writes a name as the leading half or more of this form: "Conseil de sécurité"
+        for "Conseil de sécurité des Nations unies" (three words at least: "Organisation mondiale" is two names)."""
+        keys = phrase_key(form).split()
+        return any(" ".join(keys[:end]) in self._phrase_keys for end in range(max(3, (len(keys) + 1) // 2), len(keys)))
 
     def _form_attested(self, form: str) -> bool:
         key = phrase_key(form)
@@ -179,7 +245,7 @@ class NameIndex:
                 return length, entity_id
         return None
 
-    def _entity_mention(self, text: str, entity_id: int) -> NameMention:
+    def _entity_mention(self, text: str, entity_id: int, span: tuple[int, int] | None = None) -> NameMention:
         entity = self._entities[entity_id]
         own_keys = phrase_key(text).split()
         topical = bool(own_keys) and not is_acronym(text) and all(self._topical(key) for key in own_keys)
@@ -192,9 +258,11 @@ class NameIndex:
         if not attested and not is_acronym(text):
             # The corpus may say "the Sahara" where CLDR says "Western Sahara": the words that set the place
             # apart are enough ("Zealand" in "New Zealand"), not CLDR's generic ones (Western, New, Islands).
+            # The corpus must write them as names: "européenne" in "l'intégration européenne" does not
+            # attest the "Union européenne", nor does "Chine", one letter from it, attest "Chile".
             words = [token.key for token in name_tokens(text) if name_like(token) and token.key not in generic_words()]
-            attested = bool(words) and all(key in self.words or self._variants(key) for key in words)
-        return NameMention(text, entity.kind, forms, attested, topical)
+            attested = bool(words) and all(key in self.names for key in words)
+        return NameMention(text, entity.kind, forms, attested, topical, span=span)
 
     def _topical(self, key: str) -> bool:
         """Whether TOPIC_SHARE of the texts use this word (a share of one or two texts says nothing)."""
@@ -231,7 +299,9 @@ class NameIndex:
                 break
         return end - index
 
-    def _run_mention(self, question: str, run: Sequence[Token]) -> NameMention:
+    def _run_mention(self, question: str, run: Sequence[Token]) -> NameMention | None:
+        if len(run) == 1 and not is_acronym(run[0].text) and run[0].key in generic_words():
+            return None  # "Western", "Kingdom", "Islands": a part of names, not one
         forms: list[str] = []
         attested = True
         topical = False
@@ -246,6 +316,10 @@ class NameIndex:
                 forms.extend(form for key in variants for form in self.names[key][:2])
             if token.key in self.words or variants:
                 continue
+            lowercase = self._lowercase_variants(token.key)
+            if lowercase:
+                forms.extend(lowercase)
+                continue
             entity_id = self._derived_entity(token.key)
             if entity_id is not None:
                 kind = "place"
@@ -257,7 +331,9 @@ class NameIndex:
             attested = False
         text = question[run[0].start : run[-1].end]
         own = {_surface_key(text), *(_surface_key(token.text) for token in run)}
-        return NameMention(text, kind, _distinct(forms, exclude=own), attested, topical)
+        return NameMention(
+            text, kind, _distinct(forms, exclude=own), attested, topical, span=(run[0].start, run[-1].end)
+        )
 
     def _variants(self, key: str) -> list[str]:
         """Name keys of the corpus that spell `key` another way (itself included when present)."""
@@ -282,12 +358,59 @@ class NameIndex:
                 found.extend(keys_by_skeleton[match])
         return found
 
+    def _lowercase_variants(self, key: str) -> list[str]:
+        """The corpus's words that write this long word another way, in any case: the adjective of a name
+        ("Palestinian" / "palestinien") that no capital marks as one."""
+        if len(key) < LOWERCASE_FUZZY_MIN_LENGTH:
+            return []
+        skeleton = skeleton_key(key)
+        table = self._word_skeletons.get(skeleton[:1])
+        if table is None:
+            return []
+        keys_by_skeleton, skeletons = table
+        return [
+            word
+            for match, score, _ in process.extract(
+                skeleton, skeletons, scorer=Levenshtein.normalized_similarity, score_cutoff=FUZZY_THRESHOLD - 0.05
+            )
+            if score >= FUZZY_THRESHOLD - 1e-9
+            for word in keys_by_skeleton[match][:1]
+        ][:2]
+
     def _derived_entity(self, key: str) -> int | None:
-        for stem in derived_stems(key):
-            entity_ids = self._stem_entities.get(stem)
-            if entity_ids:
-                return entity_ids[0]
+        # A plural people ("Moroccans") is its singular's derived form.
+        for candidate in (key, key[:-1]) if key.endswith("s") else (key,):
+            for stem in derived_stems(candidate):
+                entity_ids = self._stem_entities.get(stem)
+                if entity_ids:
+                    return entity_ids[0]
         return None
+
+
+def _skeleton_buckets(keys: Iterable[str]) -> dict[str, tuple[dict[str, list[str]], list[str]]]:
+    by_letter: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for key in keys:
+        skeleton = skeleton_key(key)
+        by_letter[skeleton[0]][skeleton].append(key)
+    return {letter: (dict(table), list(table)) for letter, table in by_letter.items()}
+
+
+def _with_probes(question: str, mentions: list[NameMention]) -> list[NameMention]:
+    """Unattested names with what the model reads to meet them: the name, or the name with the name
+    it qualifies when only a connector stands between them ("Kingdom" + "of" + "Morocco")."""
+    out = []
+    for position, mention in enumerate(mentions):
+        probe = mention.text
+        following = mentions[position + 1] if position + 1 < len(mentions) else None
+        if mention.attested or mention.kind not in ("name", "acronym") or mention.span is None:
+            out.append(mention)
+            continue
+        if following is not None and following.span:
+            gap = {word.lower() for word in LETTERS.findall(question[mention.span[1] : following.span[0]])}
+            if gap and gap <= _CONNECTORS | {"the", "la", "le", "l", "d"}:
+                probe = question[mention.span[0] : following.span[1]]
+        out.append(NameMention(**{**mention.__dict__, "probe": probe}))
+    return out
 
 
 def _surface_key(text: str) -> str:

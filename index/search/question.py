@@ -37,6 +37,8 @@ class Question:
     # The question's names in their other languages' forms, added to what the model reads.
     expansion: str = ""
     alternatives: dict[str, list[str]] = field(default_factory=dict)
+    # (name, what the model reads to meet it) for each of `unknown_names` (`NameIndex.meet`).
+    probes: tuple[tuple[str, str], ...] = ()
 
     @property
     def dense_text(self) -> str:
@@ -105,6 +107,7 @@ def read_question(text: str, names: NameSource | None, lang: str | Detection | N
         unknown_names=tuple(named.unknown),
         expansion=expansion,
         alternatives=alternatives,
+        probes=tuple(named.probes),
     )
 
 

@@ -23,13 +23,13 @@ from index.search.abstention import Abstention, Signals
 from index.search.diversity import TOP_DIVERSE, diversified
 from index.search.fusion import Bonus, Candidate, Ranking, fuse
 from index.search.highlight import best_sentences, sentence_terms
-from index.search.names import NameIndex
+from index.search.names import Meeting, NameIndex
 from index.search.passages import merged_passages
-from index.search.question import DETECT, Detection, NameSource, Question, read_question, topic_words
+from index.search.question import DETECT, Detection, Question, read_question, topic_words
 from index.search.time_preference import newest_first, newest_relevant_first, period_bonus, within
 from index.store.directory import StoredIndex
 from index.store.vectors import search as vector_search
-from index.text.terms import query_terms, term_documents, terms
+from index.text.terms import fold_accents, query_terms, term_documents, terms, words
 
 Base = Literal["hybrid", "dense", "lexical"]
 BASES: tuple[Base, ...] = ("hybrid", "dense", "lexical")
@@ -54,8 +54,14 @@ class SearchConfig:
     # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
     lift_scale: float = 1.0
     # Added to the fused score (in [0, 1] per ranker) of passages published in the period a question names.
-    period_weight: float = 0.2
+    period_weight: float = 0.3
     diverse_min_share: float = 0.95
+    # Cosine at which a name the tables miss meets a name phrase of the corpus (index/search/names.py):
+    # the phrase's words join the BM25 query and the name counts as found.
+    name_similarity: float = 0.88
+    # Added, like the period bonus, to passages that write a name phrase a question's name met ("Conseil
+    # de sécurité" for "Security Council"): BM25 alone spreads it over every passage that says "sécurité".
+    name_weight: float = 0.3
     abstention: Abstention = field(default_factory=Abstention)
 
 
@@ -75,6 +81,20 @@ class Prepared:
     off: frozenset[str]
     dense: np.ndarray | None  # cosine per passage, -inf outside the vector index's top candidates
     lexical: np.ndarray | None
+    # The question's names the tables miss, with the corpus's name phrases nearest to them, and the BM25
+    # scores each phrase's own words add (BM25 sums over query terms), so any threshold costs no search.
+    meetings: tuple[Meeting, ...] = ()
+    phrase_lexical: dict[str, np.ndarray] = field(default_factory=dict)
+    absent: float = 0.0  # share of the question's content words that no passage uses in any form
+    phrase_rows: dict[str, np.ndarray] = field(default_factory=dict)  # passages that write each met phrase
+
+    def unknown_names(self, config: SearchConfig) -> tuple[str, ...]:
+        """The names found nowhere: in no table form, and meeting no name phrase at this similarity."""
+        met = {meeting.name for meeting in self.meetings if meeting.met(config.name_similarity)}
+        return tuple(name for name in self.question.unknown_names if name not in met)
+
+    def met_forms(self, config: SearchConfig) -> dict[str, tuple[str, ...]]:
+        return {meeting.name: meeting.met(config.name_similarity) for meeting in self.meetings}
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +116,7 @@ class Searcher:
         self.stored = stored
         self.embedder = embedder
         self.config = config or SearchConfig()
-        self.names: NameSource = NameIndex(stored.names)
+        self.names = NameIndex(stored.names)
         self._documents = {d.id: d for d in stored.documents}
         self._chunk_langs = np.array([c.lang for c in stored.chunks])
         self._language_bias = float(stored.manifest.get("language_bias", 0.0))
@@ -136,27 +156,80 @@ class Searcher:
 
     def signals(self, query: str, mode: Mode = "hybrid") -> Signals:
         """The abstention signals of a question, for calibration and `citebot eval --json`."""
-        prepared = self.prepare(" ".join(query.split()), mode)
-        lifted = self._lifted(prepared, self.config)
-        return self._signals(prepared, self._candidates(prepared, self.config, lifted), lifted)
+        return self.signals_under(self.prepare(" ".join(query.split()), mode), self.config)
 
     # Question → rankings ------------------------------------------------------------------
 
     def prepare(self, text: str, mode: Mode = "hybrid", lang: str | Detection | None = DETECT) -> Prepared:
         base, off = parse_mode(mode)
         question = read_question(text, None if "names" in off else self.names, lang)
+        probes = question.probes if self.names.can_meet else ()
+        # The question and the names to meet go through the model in one call.
+        texts = ([question.dense_text] if base != "lexical" else []) + [probe for _, probe in probes]
+        vectors = self.embedder.embed_queries(texts) if texts else None
         dense = lexical = None
         if base != "lexical":
-            vector = self.embedder.embed_queries([question.dense_text])[0]
+            assert vectors is not None
             depth = min(len(self.chunks), CANDIDATES)
-            found, rows = vector_search(self.stored.vectors, vector, depth)
+            found, rows = vector_search(self.stored.vectors, vectors[0], depth)
             dense = np.full(len(self.chunks), -np.inf, dtype=np.float32)
             valid = rows[0] >= 0
             dense[rows[0][valid]] = found[0][valid]
+        names = [name for name, _ in question.probes]
+        meetings = tuple(
+            self.names.meet(names, vectors[len(texts) - len(probes) :]) if probes and vectors is not None else []
+        )
+        phrase_lexical: dict[str, np.ndarray] = {}
         if base != "dense":
             cognates = [] if "cognates" in off else self.stored.lexical.cognates(question.terms)
             lexical = self.stored.lexical.scores(question.terms + cognates)
-        return Prepared(question, base, off, dense, lexical)
+            asked = set(question.terms + cognates)
+            for meeting in meetings:
+                for form, _ in meeting.forms:
+                    extra = [term for term in dict.fromkeys(query_terms(form)) if term not in asked]
+                    if form not in phrase_lexical and extra:
+                        phrase_lexical[form] = self.stored.lexical.scores(extra)
+        phrase_rows = {form: self._rows_writing(form) for meeting in meetings for form, _ in meeting.forms}
+        return Prepared(
+            question, base, off, dense, lexical, meetings, phrase_lexical, self._absent_share(question), phrase_rows
+        )
+
+    def _rows_writing(self, phrase: str) -> np.ndarray:
+        """The passages that write `phrase` (any case or accents); BM25 first narrows them to those with its words."""
+        wanted = fold_accents(" ".join(words(phrase)))
+        if not wanted:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.flatnonzero(self.stored.lexical.scores(list(dict.fromkeys(query_terms(phrase)))) > 0)
+        return np.array(
+            [row for row in rows if wanted in fold_accents(" ".join(words(self.chunks[row].text)))], dtype=np.int64
+        )
+
+    def _absent_share(self, question: Question) -> float:
+        """The share of the question's content words that no passage uses: not as a stem, a cognate
+        across the stemmers, nor through one of its name's forms ("inflation" over a corpus without it)."""
+        if not question.content_words:
+            return 0.0
+        lexical = self.stored.lexical
+        absent = 0
+        for word, forms in question.content_words.items():
+            found = query_terms(word)
+            if lexical.known_terms(found) or lexical.cognates(found):
+                continue
+            if any(lexical.known_terms(query_terms(form)) for form in forms):
+                continue
+            absent += 1
+        return absent / len(question.content_words)
+
+    def _lexical(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
+        """BM25 of the question, its names' table forms, and the name phrases its other names met."""
+        if prepared.lexical is None or not prepared.phrase_lexical:
+            return prepared.lexical
+        scores = prepared.lexical
+        for forms in prepared.met_forms(config).values():
+            for form in forms:
+                if form in prepared.phrase_lexical:
+                    scores = scores + prepared.phrase_lexical[form]
+        return scores
 
     def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
         """Cosines with other-language passages lifted by the measured language bias; computed once per ranking."""
@@ -172,13 +245,19 @@ class Searcher:
         hybrid = prepared.base == "hybrid"
         if lifted is not None:
             rankings.append(Ranking("dense", lifted, config.dense_weight if hybrid else 1.0))
-        if prepared.lexical is not None:
+        lexical = self._lexical(prepared, config)
+        if lexical is not None:
             weight = (1 - config.dense_weight) * self._own_language_share(prepared, config, lifted) if hybrid else 1.0
-            rankings.append(Ranking("bm25", prepared.lexical, weight, positive_only=True))
+            rankings.append(Ranking("bm25", lexical, weight, positive_only=True))
         question = prepared.question
         bonuses: tuple[Bonus, ...] = ()
         if "dates" not in prepared.off and question.period:
             bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
+        # The nearest phrase only: the second is often a neighbour ("sécurité collective" after "Conseil de sécurité").
+        met = [forms[0] for forms in prepared.met_forms(config).values() if forms and forms[0] in prepared.phrase_rows]
+        if met and config.name_weight:
+            rows = np.unique(np.concatenate([prepared.phrase_rows[form] for form in met]))
+            bonuses = (*bonuses, Bonus("names", rows.astype(np.int64), config.name_weight))
         return fuse(rankings, min(len(self.chunks), CANDIDATES), bonuses)
 
     def _own_language_share(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> float:
@@ -223,8 +302,8 @@ class Searcher:
                 matches = [self._matched(topic, c.row) for c in ordered]
                 ordered = newest_relevant_first(ordered, self.chunks, matches)
         hits = self._hits(ordered, question, k, highlight)
-        signals = self._signals(prepared, candidates, lifted)
-        answered = bool(hits) and config.abstention.answered(signals, self._calibrated and prepared.base != "lexical")
+        signals = self._signals(prepared, candidates, lifted, config)
+        answered = bool(hits) and config.abstention.answered(signals, self.calibrated(prepared))
         period = (since, until) if (since or until) else None
         if period is None and question.period is not None:
             period = (question.period.since, question.period.until)
@@ -235,9 +314,21 @@ class Searcher:
             period=period,
             period_filtered=bool(since or until),
             unknown_names=signals.unknown_names if not answered else (),
+            unmatched_names=signals.unknown_names if answered else (),
         )
 
-    def _signals(self, prepared: Prepared, candidates: list[Candidate], lifted: np.ndarray | None) -> Signals:
+    def calibrated(self, prepared: Prepared) -> bool:
+        """Whether the cosine scale of the abstention threshold holds: the default model, not lexical mode."""
+        return self._calibrated and prepared.base != "lexical"
+
+    def signals_under(self, prepared: Prepared, config: SearchConfig) -> Signals:
+        """The abstention signals of a prepared question under `config` (calibration)."""
+        lifted = self._lifted(prepared, config)
+        return self._signals(prepared, self._candidates(prepared, config, lifted), lifted, config)
+
+    def _signals(
+        self, prepared: Prepared, candidates: list[Candidate], lifted: np.ndarray | None, config: SearchConfig
+    ) -> Signals:
         question = prepared.question
         coverage = 0.0
         if question.content_words and candidates:
@@ -246,7 +337,9 @@ class Searcher:
         dense = 0.0
         if lifted is not None:
             dense = float(lifted[np.isfinite(lifted)].max()) if np.isfinite(lifted).any() else 0.0
-        return Signals(dense=dense, coverage=coverage, unknown_names=question.unknown_names)
+        return Signals(
+            dense=dense, coverage=coverage, unknown_names=prepared.unknown_names(config), absent=prepared.absent
+        )
 
     def _matched(self, wanted: dict[str, list[str]], row: int) -> int:
         """How many of the `wanted` words (each with its other forms) passage `row` names."""
