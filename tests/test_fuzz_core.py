@@ -38,10 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
 # Examples per test; deadline off: the first call of a test loads dateparser's or lingua's tables.
-_PROFILES = {
-    "ci": settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]),
-    "long": settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]),
-}
+# No example database: a failure prints its example to paste as an @example.
+_BASE = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+_PROFILES = {"ci": settings(_BASE, max_examples=100), "long": settings(_BASE, max_examples=10_000)}
 FUZZ = _PROFILES[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
 
 

@@ -82,8 +82,8 @@ def read(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> ReadArt
     except Unreadable:
         raise
     except LimitReachedError as error:
-        bound = megabytes(limits.unpacked_bytes)
-        raise Unreadable(f"PDF over a limit of its reader: {str(error).rstrip('.')} (MAX_UNPACKED_BYTES={bound})") from None
+        what, bound = str(error).rstrip("."), megabytes(limits.unpacked_bytes)
+        raise Unreadable(f"PDF over a limit of its reader: {what} (MAX_UNPACKED_BYTES={bound})") from None
     except Exception as error:
         # A damaged PDF fails inside pypdf with almost any error (KeyError, TypeError, zlib.error...);
         # one file must never stop a build.
