@@ -90,6 +90,7 @@ def _run_build(settings: CoreSettings, progress: ProgressCallback | None = None)
         settings.max_file_bytes,
         show_progress=progress is None and sys.stderr.isatty(),
         progress=progress,
+        limits=settings.read_limits(),
     )
 
 
@@ -106,7 +107,9 @@ def _ensure_index(settings: CoreSettings, embedder: Embedder) -> None:
         if (settings.index_dir / "manifest.json").exists():
             raise
         typer.echo(f"no index yet at {settings.index_dir}; building it from {settings.corpus_dir} first", err=True)
-        report = build_index(settings.corpus_dir, settings.index_dir, embedder, settings.max_file_bytes)
+        report = build_index(
+            settings.corpus_dir, settings.index_dir, embedder, settings.max_file_bytes, limits=settings.read_limits()
+        )
         typer.echo(f"built {report.documents} documents, {report.chunks} chunks in {report.seconds:.1f} s", err=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, ValidationError, field_validator
@@ -14,6 +15,32 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message is meant for the user."""
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one article file may unpack to, checked by the readers before the expensive work.
+
+    A 1 MB Word file whose text inflated 290 times took the reader 7.6 minutes and 2 GB, and gave
+    292 million characters to embed. Each default is far above a real news article: long-form
+    features rarely pass 20,000 words (some 130,000 characters), and a 40,000-word Word file with
+    every seventh word in bold unpacks to 4 MB.
+    """
+
+    # All the members of a Word file (a zip) together, as its directory declares them.
+    unpacked_bytes: int = 20_000_000
+    # Uncompressed / compressed size of one member over a megabyte: Word's XML packs 10-30 times,
+    # a bomb about 1,000 times.
+    unpacked_ratio: int = 100
+    pdf_pages: int = 300
+    # Characters of text a file gives, whatever its format: about 150,000 words, a book.
+    article_chars: int = 1_000_000
+    # Elements nested in a web page: real pages go 20 to 60 deep; lxml (under trafilatura) drops
+    # whatever is nested past 256, so a page that deep would be indexed cut.
+    html_depth: int = 200
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
 class CoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -21,12 +48,27 @@ class CoreSettings(BaseSettings):
     index_dir: Path = Field(Path("data/index"), validation_alias="INDEX_DIR")
     embedding_model: str = Field(DEFAULT_MODEL, validation_alias="EMBEDDING_MODEL")
     max_file_bytes: int = Field(2_000_000, gt=0, validation_alias="MAX_FILE_BYTES")
+    max_unpacked_bytes: int = Field(ReadLimits.unpacked_bytes, gt=0, validation_alias="MAX_UNPACKED_BYTES")
+    max_unpacked_ratio: int = Field(ReadLimits.unpacked_ratio, ge=2, validation_alias="MAX_UNPACKED_RATIO")
+    max_pdf_pages: int = Field(ReadLimits.pdf_pages, gt=0, validation_alias="MAX_PDF_PAGES")
+    max_article_chars: int = Field(ReadLimits.article_chars, gt=0, validation_alias="MAX_ARTICLE_CHARS")
+    # At most 255: lxml keeps 256 levels and silently drops the rest of the page.
+    max_html_depth: int = Field(ReadLimits.html_depth, ge=8, le=255, validation_alias="MAX_HTML_DEPTH")
 
     @field_validator("embedding_model")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         value = value.strip()
         return value or DEFAULT_MODEL
+
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(
+            unpacked_bytes=self.max_unpacked_bytes,
+            unpacked_ratio=self.max_unpacked_ratio,
+            pdf_pages=self.max_pdf_pages,
+            article_chars=self.max_article_chars,
+            html_depth=self.max_html_depth,
+        )
 
 
 def describe_validation_error(error: ValidationError) -> str:

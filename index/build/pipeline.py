@@ -27,6 +27,7 @@ from index.build.vector_cache import VectorCache
 from index.ingest.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
 from index.ingest.corpus import load_corpus
 from index.models import Chunk, Skipped
+from index.settings import DEFAULT_LIMITS, ReadLimits
 from index.store.bm25 import LexicalIndex
 from index.store.directory import FORMAT_VERSION, Sentence, build_lock, publish, staging_directory, write_index
 from index.text.terms import term_documents, terms
@@ -172,14 +173,17 @@ def build_index(
     max_file_bytes: int,
     show_progress: bool = False,
     progress: ProgressCallback | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> BuildReport:
-    """Build the index of `corpus_dir` into `index_dir`; `progress` hears of each file and batch."""
+    """Build the index of `corpus_dir` into `index_dir`; `progress` hears of each file and batch;
+    a file that unpacks to more than `limits` allow is skipped."""
     tracker = _Tracker(progress)
     with build_lock(index_dir):
         corpus = load_corpus(
             corpus_dir,
             max_file_bytes,
             on_file=lambda done, total: tracker.update("reading", files_read=done, files_total=total),
+            limits=limits,
         )
         chunks = chunk_documents(corpus.documents)
         texts = [passage_text(chunk) for chunk in chunks]

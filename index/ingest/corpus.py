@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.ingest.article_dates import file_name_date
-from index.ingest.readers import READERS, Unreadable
+from index.ingest.readers import READERS, Unreadable, read_file
 from index.ingest.sidecar import SIDECAR_NAME, CorpusError, Overrides, is_article_place, read_sidecar
 from index.models import Document, Skipped
+from index.settings import DEFAULT_LIMITS, ReadLimits
 from index.text.language import detect_language
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ def _corpus_files(corpus_dir: Path) -> list[Path]:
     )
 
 
-def load_document(path: Path, source: str, max_bytes: int, override: Overrides | None) -> Document | Skipped:
+def load_document(
+    path: Path, source: str, max_bytes: int, override: Overrides | None, limits: ReadLimits = DEFAULT_LIMITS
+) -> Document | Skipped:
     if path.suffix.lower() not in READERS:
         return Skipped(source, f"unsupported file type {path.suffix.lower() or '(no extension)'}")
     try:
@@ -49,7 +52,7 @@ def load_document(path: Path, source: str, max_bytes: int, override: Overrides |
     if not data.strip():
         return Skipped(source, "empty file")
     try:
-        read = READERS[path.suffix.lower()](data, path.name)
+        read = read_file(data, path.name, limits)
     except Unreadable as error:
         return Skipped(source, str(error))
     if not read.paragraphs:
@@ -77,8 +80,14 @@ def load_document(path: Path, source: str, max_bytes: int, override: Overrides |
     )
 
 
-def load_corpus(corpus_dir: Path, max_bytes: int, on_file: Callable[[int, int], None] | None = None) -> CorpusLoad:
-    """Every article of `corpus_dir`; `on_file(done, total)` hears of each file read."""
+def load_corpus(
+    corpus_dir: Path,
+    max_bytes: int,
+    on_file: Callable[[int, int], None] | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> CorpusLoad:
+    """Every article of `corpus_dir`; `on_file(done, total)` hears of each file read; a file over
+    `limits` is skipped with the limit and its measure."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus folder {corpus_dir} does not exist; set CORPUS_DIR or pass --corpus")
     result = CorpusLoad()
@@ -89,7 +98,7 @@ def load_corpus(corpus_dir: Path, max_bytes: int, on_file: Callable[[int, int], 
         result.warnings.append(f"{SIDECAR_NAME}: no article named {name!r}; entry ignored")
     for done, path in enumerate(files, start=1):
         source = path.relative_to(corpus_dir).as_posix()
-        loaded = load_document(path, source, max_bytes, overrides.get(source))
+        loaded = load_document(path, source, max_bytes, overrides.get(source), limits)
         if isinstance(loaded, Skipped):
             log.warning("skipped %s: %s", loaded.source, loaded.reason)
             result.skipped.append(loaded)

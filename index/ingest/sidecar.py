@@ -12,7 +12,7 @@ import os
 import tempfile
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path, PurePath
 from urllib.parse import urlparse
 
@@ -45,6 +45,10 @@ class Overrides:
 
 def _parse_override_date(value: object) -> WrittenDate | None:
     """A TOML date (2025-02-28), or a string: "2025-02-28", "2025-02", "2025", "février 2025"."""
+    if isinstance(value, datetime):
+        # `date = 2025-02-28T10:30:00`: the day it names. Kept whole, the datetime was written
+        # into the index, which then failed to load as "damaged", rebuild after rebuild.
+        return WrittenDate(value.date(), "day")
     if isinstance(value, date):
         return WrittenDate(value, "day")
     if isinstance(value, int) and 1800 <= value <= 2100:
@@ -58,7 +62,10 @@ def valid_url(value: object) -> bool:
     """An absolute http(s) URL, as an article's link must be."""
     if not isinstance(value, str):
         return False
-    parts = urlparse(value)
+    try:
+        parts = urlparse(value)
+    except ValueError:  # "http://[::1": a broken IPv6 host stopped the whole build
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
+from babel import Locale
 from dateparser.date import DateDataParser
 
 from index.text.dates import LANGUAGES, YEAR, date_span
+from index.text.terms import fold_accents
 
 _WORD_BEFORE_YEAR = re.compile(r"([^\W\d_]+\.?)\s+(?=(?:1[89]\d\d|20\d\d)\b)")
 _RECENCY = re.compile(
@@ -29,7 +31,24 @@ class Period:
 
 @lru_cache(maxsize=1)
 def _period_parser() -> DateDataParser:
-    return DateDataParser(languages=LANGUAGES)
+    return DateDataParser(languages=LANGUAGES, settings={"PARSERS": ["absolute-time"]})
+
+
+@lru_cache(maxsize=1)
+def _month_names() -> tuple[str, ...]:
+    return tuple(
+        fold_accents(name).lower() for lang in LANGUAGES for name in Locale(lang).months["format"]["wide"].values()
+    )
+
+
+def names_a_month(word: str) -> bool:
+    """ "March", "mars", "Sept.", "fevr": a month's name or the start of one (three letters at least).
+
+    dateparser reads number words as months: "during a 2025 visit" was January 2025, "six 2025" June
+    (found by tests/test_fuzz_core.py).
+    """
+    key = fold_accents(word.rstrip(".")).lower()
+    return len(key) >= 3 and any(name.startswith(key) for name in _month_names())
 
 
 def parse_period(question: str) -> Period | None:
@@ -39,7 +58,7 @@ def parse_period(question: str) -> Period | None:
         return None
     year = int(year_match.group(1))
     word = _WORD_BEFORE_YEAR.search(question[: year_match.end()])
-    if word and word.end() == year_match.start():
+    if word and word.end() == year_match.start() and names_a_month(word.group(1)):
         data = _period_parser().get_date_data(f"{word.group(1)} {year}")
         if data.date_obj is not None and data.period == "month" and data.date_obj.year == year:
             phrase = question[word.start() : year_match.end()]

@@ -12,6 +12,33 @@ class Unreadable(Exception):
     """The file cannot give an article; the message is the reason shown in `skipped`."""
 
 
+class TooLarge(Unreadable):
+    """The file unpacks to more than a limit allows: refused before the expensive work, nothing kept.
+
+    `setting` names the environment variable (MAX_PDF_PAGES...); `measured` and `limit` are in the
+    limit's unit (bytes, a ratio, pages, characters, levels); `at_least` when reading stopped at the
+    limit, so the whole is larger still.
+    """
+
+    def __init__(
+        self, what: str, setting: str, measured: int, limit: int, unit: str = "", at_least: bool = False
+    ) -> None:
+        self.setting, self.measured, self.limit, self.at_least = setting, measured, limit, at_least
+        shown = megabytes if setting == "MAX_UNPACKED_BYTES" else "{:,}".format
+        more = "at least " if at_least else ""
+        super().__init__(f"{what} {more}{shown(measured)}{unit}, over {setting}={shown(limit)}".strip())
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size < 10_000_000 else f"{size / 1e6:,.0f} MB"
+
+
+def check_chars(count: int, limit: int, at_least: bool = False) -> None:
+    """Refuse a text of more than `limit` characters (MAX_ARTICLE_CHARS)."""
+    if count > limit:
+        raise TooLarge("text of", "MAX_ARTICLE_CHARS", count, limit, " characters", at_least=at_least)
+
+
 @dataclass(frozen=True)
 class ReadArticle:
     title: str
