@@ -70,6 +70,11 @@ def build_environment(settings: BotSettings) -> dict[str, str]:
             "INDEX_DIR": str(settings.index_dir),
             "EMBEDDING_MODEL": settings.embedding_model,
             "MAX_FILE_BYTES": str(settings.max_file_bytes),
+            "MAX_UNPACKED_BYTES": str(settings.max_unpacked_bytes),
+            "MAX_UNPACKED_RATIO": str(settings.max_unpacked_ratio),
+            "MAX_PDF_PAGES": str(settings.max_pdf_pages),
+            "MAX_ARTICLE_CHARS": str(settings.max_article_chars),
+            "MAX_HTML_DEPTH": str(settings.max_html_depth),
             "BUILD_NICE": str(settings.build_nice),
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
         }

@@ -177,6 +177,38 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Refused: <code>{name}</code> does not hold a readable {kind} file.",
         "fr": "Refusé : <code>{name}</code> ne contient pas un fichier {kind} lisible.",
     },
+    # Limits on what a file unpacks to (index/ingest/readers): {measured} and {limit} in the limit's unit.
+    "too_large_MAX_UNPACKED_BYTES": {
+        "en": "Refused: <code>{name}</code> unpacks to {more}{measured}, more than the {limit} allowed "
+        "(MAX_UNPACKED_BYTES). Nothing was saved.",
+        "fr": "Refusé : <code>{name}</code> se décompresse en {more}{measured}, plus que les {limit} permis "
+        "(MAX_UNPACKED_BYTES). Rien n’a été enregistré.",
+    },
+    "too_large_MAX_UNPACKED_RATIO": {
+        "en": "Refused: a part of <code>{name}</code> inflates {measured} times, more than {limit} "
+        "(MAX_UNPACKED_RATIO): a compression bomb, not an article. Nothing was saved.",
+        "fr": "Refusé : une partie de <code>{name}</code> se décompresse {measured} fois, plus que {limit} "
+        "(MAX_UNPACKED_RATIO) : une bombe de décompression, pas un article. Rien n’a été enregistré.",
+    },
+    "too_large_MAX_PDF_PAGES": {
+        "en": "Refused: <code>{name}</code> has {more}{measured} pages; the limit is {limit} (MAX_PDF_PAGES). "
+        "Nothing was saved.",
+        "fr": "Refusé : <code>{name}</code> compte {more}{measured} pages ; la limite est de {limit} "
+        "(MAX_PDF_PAGES). Rien n’a été enregistré.",
+    },
+    "too_large_MAX_ARTICLE_CHARS": {
+        "en": "Refused: <code>{name}</code> holds {more}{measured} characters of text; an article may hold "
+        "{limit} (MAX_ARTICLE_CHARS). Nothing was saved.",
+        "fr": "Refusé : <code>{name}</code> contient {more}{measured} caractères de texte ; un article peut en "
+        "contenir {limit} (MAX_ARTICLE_CHARS). Rien n’a été enregistré.",
+    },
+    "too_large_MAX_HTML_DEPTH": {
+        "en": "Refused: <code>{name}</code> nests its elements {more}{measured} deep; the limit is {limit} "
+        "(MAX_HTML_DEPTH). Nothing was saved.",
+        "fr": "Refusé : <code>{name}</code> imbrique ses éléments sur {more}{measured} niveaux ; la limite est "
+        "de {limit} (MAX_HTML_DEPTH). Rien n’a été enregistré.",
+    },
+    "at_least": {"en": "at least ", "fr": "au moins "},
     "too_big": {
         "en": "Refused: <code>{name}</code> is {size} bytes; the limit is {limit} bytes (MAX_FILE_BYTES).",
         "fr": "Refusé : <code>{name}</code> fait {size} octets ; la limite est de {limit} octets (MAX_FILE_BYTES).",

@@ -6,6 +6,7 @@ import re
 import shutil
 import tomllib
 
+from tests import bombs
 from tests.conftest import ADMIN, SEEDS, bot_settings, running_bot
 from tests.test_bot import passages
 from tests.test_reindex import _idle, _own_index
@@ -171,3 +172,25 @@ async def test_refused_uploads_write_nothing(emulator, seed_index, embedder, tmp
         assert application.bot_data.rebuilding is None
     assert sorted(p.name for p in corpus.iterdir()) == before
     assert not (tmp_path / "etc").exists() and not (corpus.parent.parent / "etc" / "passwd.txt").exists()
+
+
+async def test_bombs_sent_as_uploads_are_refused_and_nothing_is_saved(emulator, seed_index, embedder, tmp_path):
+    """A file under MAX_FILE_BYTES that unpacks to far more is refused before it is saved, in the
+    admin's language, with the limit it passes and by how much."""
+    corpus, index_dir = _own_index(tmp_path, seed_index)
+    before = sorted(p.name for p in corpus.iterdir())
+    settings = bot_settings(emulator.base_url, index_dir, corpus, TELEGRAM_FILE_URL=emulator.file_url)
+    async with running_bot(settings, embedder) as application:
+        cases = [
+            ("en", "bomb.docx", bombs.docx_bomb(), "unpacks to 301 MB, more than the 20 MB allowed"),
+            ("fr", "pages.pdf", bombs.pdf_pages(), "compte 2\u202f000 pages ; la limite est de 300 (MAX_PDF_PAGES)"),
+            ("en", "deep.html", bombs.deep_html(), "nests its elements at least 256 deep; the limit is 200"),
+        ]
+        for lang, name, data, expected in cases:
+            after = len(emulator.calls)
+            emulator.send_document(ADMIN, emulator.user(ADMIN, lang), name, data)
+            reply = await emulator.reply_to(ADMIN, after=after)
+            assert expected in reply.params["text"], (name, reply.params["text"])
+            assert ("Nothing was saved" if lang == "en" else "Rien n’a été enregistré") in reply.params["text"]
+        assert application.bot_data.rebuilding is None
+    assert sorted(p.name for p in corpus.iterdir()) == before

@@ -27,6 +27,7 @@ from bot.texts import Lang, text
 from index.ingest.corpus_changes import (
     Refused,
     UnsafeName,
+    check_unpacked,
     corpus_file,
     known_urls,
     move_to_removed,
@@ -50,7 +51,12 @@ LINK_MESSAGE = re.compile(r"\A\s*https?://\S+[ \t]*(?:\r?\n|\Z)", re.IGNORECASE)
 
 
 async def _say_refused(update: Update, refusal: Refused, lang: Lang) -> None:
-    fields = {k: render.escape(str(v)) for k, v in refusal.fields.items()}
+    fields = {k: render.escape(str(v)) for k, v in refusal.fields.items() if k != "at_least"}
+    if "at_least" in refusal.fields:  # reading stopped at the limit: the whole is larger still
+        fields["more"] = text("at_least", lang) if refusal.fields["at_least"] else ""
+        if lang == "fr":  # figures come written the English way: 2,000 pages, 1.5 MB
+            for key in ("measured", "limit"):
+                fields[key] = fields[key].replace(",", "\u202f").replace(".", ",").replace("MB", "Mo")
     await reply(update, text(refusal.key, lang, **fields))
 
 
@@ -133,6 +139,7 @@ async def document_message(update: Update, context: BotContext) -> None:
         data = bytes(await file.download_as_bytearray())
         if len(data) > settings.max_file_bytes:
             raise Refused("too_big", name=name, size=len(data), limit=settings.max_file_bytes)
+        await asyncio.to_thread(check_unpacked, data, name, settings.read_limits())
         await _write_for_rebuild(context, lambda: write_upload(settings.corpus_dir, name, data, metadata))
     except Refused as refusal:
         await _say_refused(update, refusal, lang)
@@ -199,7 +206,7 @@ async def link_message(update: Update, context: BotContext) -> None:
                 limit=settings.max_file_bytes,
             ) from None
         data = page_as_utf8(page)
-        article = await asyncio.to_thread(read_page, data, page.url)
+        article = await asyncio.to_thread(read_page, data, page.url, settings.read_limits())
         known = await asyncio.to_thread(_corpus_urls, context)
         for candidate in (url, page.url, article.url, metadata.get("url")):
             if candidate and same_url(candidate) in known:

@@ -23,9 +23,9 @@ from typing import Protocol
 from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 from index.ingest.article_dates import parse_written_date
-from index.ingest.readers import READERS
+from index.ingest.readers import READERS, read_file
 from index.ingest.readers import html as html_reader
-from index.ingest.readers.record import ReadArticle, Unreadable
+from index.ingest.readers.record import ReadArticle, TooLarge, Unreadable, megabytes
 from index.ingest.sidecar import (
     CorpusError,
     MetadataConflict,
@@ -34,6 +34,7 @@ from index.ingest.sidecar import (
     read_sidecar,
     valid_url,
 )
+from index.settings import DEFAULT_LIMITS, ReadLimits
 
 # Exactly what the build reads.
 ALLOWED_SUFFIXES = frozenset(READERS)
@@ -123,6 +124,28 @@ def check_content(name: str, data: bytes) -> None:
             ok = suffix not in {".html", ".htm"} or html_reader.looks_like_html(data)
     if not ok:
         raise Refused("bad_content", name=name, kind=suffix.lstrip(".").upper())
+
+
+def too_large(error: TooLarge, name: str) -> Refused:
+    """The refusal of a file over a limit on what it unpacks to, with its figures as the limit counts them."""
+    shown = megabytes if error.setting == "MAX_UNPACKED_BYTES" else "{:,}".format
+    return Refused(
+        f"too_large_{error.setting}",
+        name=name,
+        measured=shown(error.measured),
+        limit=shown(error.limit),
+        at_least=error.at_least,
+    )
+
+
+def check_unpacked(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+    """Refuse an upload over a limit on what it unpacks to before it is saved; other troubles the build reports."""
+    try:
+        read_file(data, name, limits)
+    except TooLarge as error:
+        raise too_large(error, name) from None
+    except Unreadable:
+        pass
 
 
 def parse_caption(caption: str) -> dict[str, str]:
@@ -251,10 +274,12 @@ def page_as_utf8(page: Page) -> bytes:
     return decoded.encode("utf-8")
 
 
-def read_page(data: bytes, url: str) -> ReadArticle:
+def read_page(data: bytes, url: str, limits: ReadLimits = DEFAULT_LIMITS) -> ReadArticle:
     """The page as the build will read it: a page with no article text is refused now, not skipped later."""
     try:
-        return html_reader.read(data, "page.html")
+        return html_reader.read(data, "page.html", limits)
+    except TooLarge as error:
+        raise too_large(error, url) from None
     except Unreadable as error:
         raise Refused("link_no_text", url=url, detail=str(error)) from None
 
