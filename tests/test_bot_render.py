@@ -51,6 +51,16 @@ def test_answer_escapes_corpus_text_and_keeps_tags_well_formed():
     assert "Why <b>?" in visible and "a&b<c>.txt" in visible and "date unknown" in visible
 
 
+def test_an_answer_under_a_caveat_says_first_which_names_no_article_writes():
+    hits = [hit("Kazakhstan supports a two-state solution.")]
+    english = parse_html(render.answer("What about the <Youth Council>?", hits, "en", unmatched=("<Youth Council>",)))
+    assert "No article names “<Youth Council>” as such; the closest passages:" in english
+    assert english.index("as such") < english.index("two-state")
+    french = parse_html(render.answer("Et le Conseil ?", hits, "fr", unmatched=("Conseil", "ODD")))
+    assert "Aucun article ne nomme «\u00a0Conseil\u00a0», «\u00a0ODD\u00a0» tel quel ; voici les passages" in french
+    assert "as such" not in parse_html(render.answer("What about Qatar?", hits, "en"))
+
+
 def test_answer_never_exceeds_4096_characters():
     sentence = "Kazakhstan & Qatar <agree> on a “long” statement with émojis 🔎. "
     long_text = sentence * 400
