@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from index.ingest.readers import Unreadable, read_file  # noqa: E402
 from tests.bombs import BOMBS  # noqa: E402
 from tests.conftest import SEEDS  # noqa: E402
-from tests.test_bombs import run_measured  # noqa: E402
+from tests.ingest.test_bombs import run_measured  # noqa: E402
 
 
 def refusal_seconds(name: str, data: bytes) -> float:

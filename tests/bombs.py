@@ -1,4 +1,6 @@
-"""Files that unpack to far more than they weigh, made in a fraction of a second (tests/test_bombs.py, bench/bombs.py).
+"""Files that unpack to far more than they weigh, made in a fraction of a second.
+
+Used by tests/ingest/test_bombs.py, tests/bot/test_upload.py and bench/bombs.py.
 
 Each is small on disk, under MAX_FILE_BYTES, and what the issue measured or worse: a Word file whose
 text inflates about 1,000 times (one whose zip directory lies about it, too), PDFs of thousands of

@@ -17,7 +17,7 @@ _MAX_DATE_WORDS = 6
 _ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 # "Feb. 14" names no year: we never invent one, so a date without its year is no date. Only dates
 # written out: dateparser's relative parser read "2025 h" as 2,025 hours before today, and "2000;D"
-# (found by tests/test_fuzz_core.py) as 2,000 days before it.
+# (found by tests/ingest/test_fuzz_core.py) as 2,000 days before it.
 _WRITTEN = {
     "STRICT_PARSING": False,
     "REQUIRE_PARTS": ["year"],

@@ -47,7 +47,7 @@ from index.text.terms import fold_accents
 # 34 reach 0.8 and most of those are one word inflected (island/islands, africa/african); the truly
 # distinct ones are Ireland/Iceland, Gambia/Zambia, Chile/Chine, Saint-Martin/Saint-Marin. 0.85 would
 # lose Dhabi/Dabi and Putin/Poutine. Places never go through this comparison (their forms come from
-# CLDR); it serves people's names and places CLDR does not list. tests/test_names.py measures both sides.
+# CLDR); it serves people's names and places CLDR does not list. tests/search/test_names.py measures both sides.
 FUZZY_THRESHOLD = 0.8
 # Shorter question words ("Iran"/"Iraq", "Oman"/"Aman") are compared exactly: one letter is too much
 # of them; a corpus word may be one letter shorter (Dhabi/Dabi).

@@ -45,7 +45,7 @@ def names_a_month(word: str) -> bool:
     """ "March", "mars", "Sept.", "fevr": a month's name or the start of one (three letters at least).
 
     dateparser reads number words as months: "during a 2025 visit" was January 2025, "six 2025" June
-    (found by tests/test_fuzz_core.py).
+    (found by tests/ingest/test_fuzz_core.py).
     """
     key = fold_accents(word.rstrip(".")).lower()
     return len(key) >= 3 and any(name.startswith(key) for name in _month_names())

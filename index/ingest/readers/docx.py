@@ -85,7 +85,7 @@ def read(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> ReadArt
         raise Unreadable(f"unreadable Word file ({error})") from None
     except Exception as error:
         # A damaged file fails inside zipfile, zlib, lxml or python-docx with any of their errors
-        # (tests/test_fuzz_core.py met zlib.error, XMLSyntaxError and NotImplementedError); one
+        # (tests/ingest/test_fuzz_core.py met zlib.error, XMLSyntaxError and NotImplementedError); one
         # file must never stop a build.
         raise Unreadable(f"unreadable Word file ({type(error).__name__}: {error})") from None
     return from_text("\n\n".join(lines), title=title)

@@ -10,9 +10,9 @@ from bot import render
 from bot.handlers.inline import MIN_QUERY_CHARS
 from index.build.pipeline import build_index
 from index.store.directory import IndexUnavailable
+from tests.bot.test_bot_render import hit
 from tests.bot_api_emulator import parse_html, telegram_length
 from tests.conftest import bot_settings, running_bot
-from tests.test_bot_render import hit
 
 QATAR = "What did Kazakhstan say about Qatar?"
 URUGUAY = """---

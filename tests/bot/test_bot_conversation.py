@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_bot import BOT, GROUP, QATAR, passages
+from tests.bot.test_bot import BOT, GROUP, QATAR, passages
 
 TALIBANS = "Qu'a décidé le Kazakhstan au sujet des talibans ?"
 

@@ -7,9 +7,9 @@ import shutil
 import tomllib
 
 from tests import bombs
+from tests.bot.test_bot import passages
+from tests.bot.test_reindex import _idle, _own_index
 from tests.conftest import ADMIN, SEEDS, bot_settings, running_bot
-from tests.test_bot import passages
-from tests.test_reindex import _idle, _own_index
 
 REMOVED = "001_c0a4decbc27cb472.txt"
 

@@ -16,7 +16,7 @@ from index.search.question import read_question
 from index.text.name_forms import name_key, skeleton_key
 from index.text.terms import terms
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared" / "eval"
 CORPUS_REAL = SHARED / "corpus-real"

@@ -17,9 +17,9 @@ from fpdf import FPDF
 
 from bot.link_fetch import FetchedPage, LinkError, fetch_page
 from index.ingest.corpus_changes import name_for_link, page_as_utf8, same_url
+from tests.bot.test_bot import passages
+from tests.bot.test_reindex import _idle, _own_index
 from tests.conftest import ADMIN, bot_settings, running_bot
-from tests.test_bot import passages
-from tests.test_reindex import _idle, _own_index
 
 
 def _sentences(subject: str, detail: str, count: int = 6) -> list[str]:

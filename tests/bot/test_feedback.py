@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.bot.test_bot import QATAR, buttons
 from tests.conftest import ADMIN, ROOT, bot_settings, running_bot
-from tests.test_bot import QATAR, buttons
 
 UAE_FR = "Qu'a dit Tokaïev aux Émirats arabes unis ?"
 MOROCCO = "Qu’a dit le Kazakhstan sur le Maroc ?"

@@ -1,0 +1,1 @@
+"""Tests of the Telegram bot through the Bot API emulator."""

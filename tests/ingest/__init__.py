@@ -1,0 +1,1 @@
+"""Tests of files → articles → passages: readers, cleaning, dates, chunks, limits, fuzzing below the bot."""
