@@ -485,12 +485,18 @@ def serve(
     from bot.app import configure_logging, run
     from bot.service import RetrievalService
     from bot.settings import load_bot_settings
+    from bot.startup import StartupError, check_bot_api
 
     settings = load_bot_settings()
     if webhook and settings.webhook_url is None:
         raise _fail("--webhook needs WEBHOOK_URL, the public https:// address Telegram will post updates to")
     token = settings.token.get_secret_value()
     configure_logging(token)
+    try:
+        # Before the model and the index load: a wrong URL or token is said in a second, not after them.
+        check_bot_api(settings)
+    except StartupError as error:
+        raise _fail(str(error)) from None
     embedder = create_embedder(settings.embedding_model)
     _ensure_index(settings, embedder)
     service = RetrievalService(settings, embedder)

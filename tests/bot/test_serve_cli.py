@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -95,6 +96,29 @@ async def test_serve_with_a_token_the_api_rejects(emulator, seed_index):
         "error: the Bot API rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
     )
     assert wrong.split(":")[1] not in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_serve_says_in_one_line_what_is_wrong_with_the_bot_api(emulator, seed_index, tmp_path: Path):
+    """A Bot API whose getMe is not Telegram's (an emulator omitting is_bot), a user's token, an
+    unreachable server: one line each, no traceback, never the token."""
+    env = _env(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=emulator.base_url, INDEX_DIR=str(seed_index), PYTHONPATH=str(ROOT)
+    )
+    real = dict(emulator.bot)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/bot"
+    cases = [
+        ({k: v for k, v in real.items() if k != "is_bot"}, env, "answered getMe unlike Telegram: is_bot missing"),
+        (real | {"is_bot": False}, env, "belongs to a user account, not a bot"),
+        (real, env | {"TELEGRAM_API_URL": closed}, f"cannot reach the Bot API at {closed}"),
+    ]
+    for bot, environment, expected in cases:
+        emulator.bot = bot
+        result = await asyncio.to_thread(_serve, environment, cwd=tmp_path)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1 and len(lines) == 1 and expected in lines[0], result.stderr
+        assert lines[0].startswith("error:") and TOKEN.split(":")[1] not in result.stderr
 
 
 async def test_serve_with_a_webhook(emulator, seed_index):
