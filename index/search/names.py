@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -22,6 +21,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from index.build.name_tables import NameTables, mine_names
+from index.search.name_mentions import Expansion, Meeting, NameMention, distinct_forms, surface_key
 from index.text.name_forms import (
     LETTERS,
     Entity,
@@ -38,7 +38,6 @@ from index.text.name_forms import (
     skeleton_key,
     static_entities,
 )
-from index.text.terms import fold_accents
 
 # Transliteration variants of one name differ by about one letter in five once the usual romanisation
 # differences are removed (see skeleton_key): Tokayev/Tokaev 0.86, Bahrain/Bahreïn 0.86, Dhabi/Dabi 0.8,
@@ -62,72 +61,6 @@ _CONNECTORS = frozenset({"of", "de", "du", "des", "bin", "ibn", "al", "el", "van
 LOWERCASE_FUZZY_MIN_LENGTH = 7
 # Phrases kept per name met through the model: the corpus's forms of it, most similar first.
 MEETING_FORMS = 2
-
-
-@dataclass(frozen=True)
-class Meeting:
-    """A name the tables miss, and the corpus's name phrases most similar to it as the model reads them."""
-
-    name: str
-    forms: tuple[tuple[str, float], ...]  # (phrase, cosine), most similar first
-
-    @property
-    def similarity(self) -> float:
-        return self.forms[0][1] if self.forms else 0.0
-
-    def met(self, threshold: float) -> tuple[str, ...]:
-        return tuple(form for form, similarity in self.forms if similarity >= threshold)
-
-
-@dataclass(frozen=True)
-class NameMention:
-    """One name of a question: as written, what it is, the corpus's other forms of it."""
-
-    text: str
-    kind: str  # "place", "organisation", "acronym" or "name"
-    forms: tuple[str, ...]  # other forms of the same name that the corpus uses, topical names' aside
-    attested: bool  # some passage mentions it, in some form
-    # Written as the question writes it in TOPIC_SHARE of the texts ("Kazakhstan" here, in English and
-    # French alike): it tells no passage apart, and its other forms would only pull up the few passages
-    # that spell it otherwise (the one Russian article for "Казахстан"), so `forms` leaves them out. A
-    # name spelled by language (Tokayev in English, Tokaïev in French) is not topical even when its
-    # forms together are everywhere: its forms give each language's passages the same chance. On
-    # dev_real (hybrid, lead's pipeline at d3ea5af), judging by all forms together instead cost MRR@10
-    # 0.79 -> 0.78 (r18 lost "Tokayev" for "Tokaïev ... l'ONU ?") for +0.014 cross MRR on dev.jsonl.
-    topical: bool = False
-    # What the model reads to meet it when unattested: the name with a name it qualifies ("Kingdom of
-    # Morocco", whose "Kingdom" alone is no name), else the name.
-    probe: str = field(default="", compare=False)
-    span: tuple[int, int] | None = field(default=None, compare=False)  # where the question writes it
-
-    def to_json(self) -> dict:
-        return {
-            "text": self.text,
-            "kind": self.kind,
-            "forms": list(self.forms),
-            "attested": self.attested,
-            "topical": self.topical,
-        }
-
-
-@dataclass(frozen=True)
-class Expansion:
-    mentions: tuple[NameMention, ...] = ()
-
-    @property
-    def text(self) -> str:
-        """The other forms of the names that set passages apart, as one string to append to a query."""
-        return " ".join(_distinct((form for mention in self.mentions for form in mention.forms), set()))
-
-    @property
-    def unknown(self) -> list[str]:
-        return [mention.text for mention in self.mentions if not mention.attested]
-
-    @property
-    def probes(self) -> list[tuple[str, str]]:
-        """(name, what the model reads to meet it) for each unknown name the tables do not know. A country
-        or organisation of the tables has its forms in every language: none attested, it is absent."""
-        return [(mention.text, mention.probe) for mention in self.mentions if not mention.attested and mention.probe]
 
 
 class NameIndex:
@@ -252,7 +185,9 @@ class NameIndex:
         forms = (
             ()
             if topical
-            else _distinct((form for form in entity.forms if self._form_attested(form)), exclude={_surface_key(text)})
+            else distinct_forms(
+                (form for form in entity.forms if self._form_attested(form)), exclude={surface_key(text)}
+            )
         )
         attested = self._entity_attested[entity_id]
         if not attested and not is_acronym(text):
@@ -330,9 +265,9 @@ class NameIndex:
                 continue
             attested = False
         text = question[run[0].start : run[-1].end]
-        own = {_surface_key(text), *(_surface_key(token.text) for token in run)}
+        own = {surface_key(text), *(surface_key(token.text) for token in run)}
         return NameMention(
-            text, kind, _distinct(forms, exclude=own), attested, topical, span=(run[0].start, run[-1].end)
+            text, kind, distinct_forms(forms, exclude=own), attested, topical, span=(run[0].start, run[-1].end)
         )
 
     def _variants(self, key: str) -> list[str]:
@@ -411,21 +346,6 @@ def _with_probes(question: str, mentions: list[NameMention]) -> list[NameMention
                 probe = question[mention.span[0] : following.span[1]]
         out.append(NameMention(**{**mention.__dict__, "probe": probe}))
     return out
-
-
-def _surface_key(text: str) -> str:
-    """A form as the lexical index sees it: lower-cased, accents dropped, script kept ("Абу" is not "Abu")."""
-    return " ".join(fold_accents(word.lower()) for word in LETTERS.findall(text))
-
-
-def _distinct(forms: Iterable[str], exclude: set[str]) -> tuple[str, ...]:
-    """Forms the lexical index tells apart ("Shanghai"/"Shanghaï" it does not), the question's own left out."""
-    found: dict[str, str] = {}
-    for form in forms:
-        key = _surface_key(form)
-        if key not in exclude:
-            found.setdefault(key, form)
-    return tuple(found.values())
 
 
 def _merge_acronyms(entities: Sequence[Entity], acronyms: Sequence[tuple[str, str]]) -> list[Entity]:

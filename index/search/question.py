@@ -10,7 +10,7 @@ from typing import Protocol
 
 from stop_words import get_stop_words
 
-from index.search.names import Expansion
+from index.search.name_mentions import Expansion
 from index.search.periods import Period, asks_for_latest, parse_period
 from index.text.language import detect_language_confident
 from index.text.terms import fold_accents, query_terms, words

@@ -23,7 +23,8 @@ from index.search.abstention import Abstention, Signals
 from index.search.diversity import TOP_DIVERSE, diversified
 from index.search.fusion import Bonus, Candidate, Ranking, fuse
 from index.search.highlight import best_sentences, sentence_terms
-from index.search.names import Meeting, NameIndex
+from index.search.name_mentions import Meeting
+from index.search.names import NameIndex
 from index.search.passages import merged_passages
 from index.search.question import DETECT, Detection, Question, read_question, topic_words
 from index.search.time_preference import newest_first, newest_relevant_first, period_bonus, within
