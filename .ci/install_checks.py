@@ -57,8 +57,9 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None, captur
 
 def check_answer(venv: Path, cwd: Path, index: Path) -> None:
     """The question is answered, from an installed citebot, with the Qatar article's passage first."""
+    # -P: the folder it runs in is not put first on sys.path, as for the `citebot` command.
     where = run(
-        [str(venv / "bin/python"), "-c", "import index, bot, citebot; print(index.__file__)"],
+        [str(venv / "bin/python"), "-P", "-c", "import index, bot, citebot; print(index.__file__)"],
         cwd,
         clean_env(venv),
         capture=True,
@@ -117,7 +118,8 @@ def install_checks_wheel(scratch: Path, builder: Path) -> None:
     venv = scratch / "wheel-venv"
     run(["python3.11", "-m", "venv", str(venv)], scratch)
     install = [str(ROOT / "scripts/install.sh")]
-    env = clean_env(venv, PYTHON=str(venv / "bin/python"))
+    # No .pyc for every file of torch at install: the Dockerfile's steps above already install with them.
+    env = clean_env(venv, PYTHON=str(venv / "bin/python"), PIP_NO_COMPILE="1")
     run(["sh", *install, "deps", str(ROOT / "requirements.lock"), *os.environ.get("TORCH_PIP_ARGS", "").split()],
         scratch, env)  # fmt: skip
     run(["sh", *install, "project", str(wheel)], scratch, env)

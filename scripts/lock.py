@@ -184,6 +184,14 @@ def main() -> int:
             (ROOT / name).write_text(text, encoding="utf-8")
             print(f"lock: wrote {name} ({len(PINNED.findall(text))} packages)")
         return 0
+    return check(locks)
+
+
+def without_hashes(text: str) -> list[str]:
+    return [line.removesuffix(" \\") for line in text.splitlines() if "--hash=" not in line]
+
+
+def check(locks: dict[str, str]) -> int:
     stale = 0
     for name, text in locks.items():
         current = (ROOT / name).read_text(encoding="utf-8") if (ROOT / name).exists() else ""
@@ -191,8 +199,9 @@ def main() -> int:
             print(f"lock: {name} is what pyproject.toml resolves to")
             continue
         stale += 1
-        diff = difflib.unified_diff(current.splitlines(), text.splitlines(), name, f"{name}, resolved now", lineterm="")
-        print("\n".join(line for line in diff if not line.lstrip("+- ").startswith("--hash")), file=sys.stderr)
+        # Hash lines left out: the version lines say what changed. (uv keeps a kept version's hashes.)
+        old, new = without_hashes(current), without_hashes(text)
+        print("\n".join(difflib.unified_diff(old, new, name, f"{name}, resolved now", lineterm="")), file=sys.stderr)
         print(f"lock: {name} is stale: run `python scripts/lock.py` and commit it", file=sys.stderr)
     return 1 if stale else 0
 
