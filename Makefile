@@ -16,8 +16,13 @@ install: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/citebot ask "What did Kazakhstan say about Qatar?" -k 3
 
-test: install
+# `make -k test` (CI) runs the tests even when ruff fails, so one run shows every failure.
+test: lint pytest
+
+lint: install
 	$(VENV)/bin/ruff check .
+
+pytest: install
 	$(PY) -m pytest -q
 
 # After changing a dependency in pyproject.toml: resolve again and rewrite both lock files.
@@ -32,4 +37,4 @@ lock-check: install
 install-check:
 	python3.11 .ci/install_checks.py
 
-.PHONY: install demo test lock lock-check install-check
+.PHONY: install demo test lint pytest lock lock-check install-check
