@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Runs the Dockerfile's steps where no container engine runs: a venv stands in for the image.
 
     python3.11 .ci/docker_steps.py --root DIR [--build-arg NAME=VALUE ...]

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Writes, or checks, the lock files: every package citebot installs, pinned with its hashes.
 
     python scripts/lock.py            # after changing pyproject.toml's dependencies: rewrite both locks
