@@ -1,0 +1,1 @@
+"""Tests of the install: the lock files against pyproject.toml."""
