@@ -102,3 +102,8 @@ def load_corpus(corpus_dir: Path, max_bytes: int, on_file: Callable[[int, int], 
         kinds = ", ".join(ARTICLE_SUFFIXES)
         raise CorpusError(f"no usable article in {corpus_dir} ({why}); add articles there ({kinds})")
     return result
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """The files a build reads, in its order (sharded builds split them before reading any)."""
+    return _corpus_files(corpus_dir)

@@ -27,8 +27,7 @@ from index.search.names import NameIndex
 from index.search.passages import merged_passages
 from index.search.question import NameSource, Question, read_question, topic_words
 from index.search.time_preference import newest_first, newest_relevant_first, period_bonus, within
-from index.store.directory import StoredIndex
-from index.store.vectors import search as vector_search
+from index.store.backend import IndexBackend
 from index.text.terms import query_terms, term_documents, terms
 
 Base = Literal["hybrid", "dense", "lexical"]
@@ -88,7 +87,7 @@ def _single_threaded_blas() -> None:
 class Searcher:
     def __init__(
         self,
-        stored: StoredIndex,
+        stored: IndexBackend,
         embedder: Embedder,
         config: SearchConfig | None = None,
     ) -> None:
@@ -144,14 +143,12 @@ class Searcher:
         dense = lexical = None
         if base != "lexical":
             vector = self.embedder.embed_queries([question.dense_text])[0]
-            depth = min(len(self.chunks), CANDIDATES)
-            found, rows = vector_search(self.stored.vectors, vector, depth)
+            rows, found = self.stored.dense_search(vector, min(len(self.chunks), CANDIDATES))
             dense = np.full(len(self.chunks), -np.inf, dtype=np.float32)
-            valid = rows[0] >= 0
-            dense[rows[0][valid]] = found[0][valid]
+            dense[rows] = found
         if base != "dense":
-            cognates = [] if "cognates" in off else self.stored.lexical.cognates(question.terms)
-            lexical = self.stored.lexical.scores(question.terms + cognates)
+            cognates = [] if "cognates" in off else self.stored.cognates(question.terms)
+            lexical = self.stored.lexical_scores(question.terms + cognates, question.dense_text, CANDIDATES)
         return Prepared(question, base, off, dense, lexical)
 
     def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
