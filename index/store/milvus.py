@@ -58,6 +58,8 @@ LAYOUT_VERSION = 1
 BLOB_PART = 65_000
 # A build id: 16 hex digits of the corpus's hash, then the shard count.
 BUILD_ID = re.compile(r"[0-9a-f]{16}n[0-9]+")
+# How long to wait for a server before saying it cannot be reached.
+CONNECT_SECONDS = 10
 # Rows per insert: far below gRPC's 64 MB message limit with 384-dimension vectors and terms.
 INSERT_BATCH = 512
 # Rows per page when reading a collection whole.
@@ -99,8 +101,10 @@ def pymilvus() -> ModuleType:
             del os.environ["MILVUS_URI"]
         else:
             os.environ["MILVUS_URI"] = saved
-    # Its iterator logs a warning on every page it reads from milvus-lite.
-    logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    # It logs each failure before raising it (and its iterator warns on every page read from
+    # milvus-lite); the exception reaches the user once, as one line.
+    for name in ("pymilvus", "pymilvus.milvus_client"):  # the second has a level of its own
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     return module
 
 
@@ -115,13 +119,14 @@ def _client(address: str, token: str) -> MilvusClient:
         with warnings.catch_warnings():
             # milvus-lite 2.5.1 imports pkg_resources, which warns of its own removal on every start.
             warnings.filterwarnings("ignore", category=UserWarning, message="pkg_resources is deprecated")
-            return milvus.MilvusClient(uri=address, token=token, timeout=30)
+            return milvus.MilvusClient(uri=address, token=token, timeout=CONNECT_SECONDS)
     except (milvus.MilvusException, OSError, RuntimeError) as error:
+        reason = error.message if isinstance(error, milvus.MilvusException) else str(error)
         hint = ""
         if not address.startswith("http"):
             # milvus-lite locks its file: a second process (a build beside a running bot) cannot open it.
             hint = "; a milvus-lite file serves one process at a time: use a Milvus server for several"
-        raise MilvusUnavailable(f"cannot open Milvus at {address} ({error}){hint}") from None
+        raise MilvusUnavailable(f"cannot open Milvus at {address} ({reason}){hint}") from None
 
 
 def _pack(value: Any) -> str:
@@ -396,6 +401,8 @@ class MilvusStore:
             ]
             self.call("write published passages", self.client.insert, collection, rows)
         self.call("flush the published passages", self.client.flush, collection)
+
+    def flush(self, build: str) -> None:
         self.call("flush the build's tables", self.client.flush, self.name(build, "blobs"))
 
     def open_live(self, model_id: str | None = None) -> MilvusIndex:
