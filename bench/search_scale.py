@@ -140,7 +140,7 @@ def child_write(n: int, out: Path) -> None:
 def child_write_milvus(n: int, uri: str, prefix: str) -> None:
     """The synthetic passages published into Milvus as `citebot publish` writes them (shard 0 of 1)."""
     from index.build.name_tables import mine_names
-    from index.store.milvus import MilvusStore, fit_terms
+    from index.store.milvus import LAYOUT_VERSION, MilvusStore, fit_terms
     from index.text.terms import term_documents, terms
 
     documents, chunks, sentences = synthetic_corpus(n)
@@ -170,7 +170,11 @@ def child_write_milvus(n: int, uri: str, prefix: str) -> None:
     store.put_blob(build, "chunks", [[c.doc_id, c.start, c.end] for c in chunks])
     store.put_blob(build, "names", names.to_json())
     store.put_blob(build, "term_documents", dict(counts))
-    store.put_blob(build, "manifest", {**manifest_of(documents, chunks, sentences), "build": build, "shards": 1})
+    store.put_blob(
+        build,
+        "manifest",
+        {**manifest_of(documents, chunks, sentences), "layout": LAYOUT_VERSION, "build": build, "shards": 1},
+    )
     store.flush(build)
     store.switch_live(build)
     store.drop(store.name(build, "staged"))

@@ -446,6 +446,11 @@ class MilvusIndex:
         manifest = store.get_blob(build, "manifest")
         if not isinstance(manifest, dict):
             raise IndexUnavailable(f"the published {where} has no manifest; {REBUILD_HINT}")
+        if manifest.get("layout") != LAYOUT_VERSION:
+            raise IndexUnavailable(
+                f"the {where} has layout version {manifest.get('layout')!r}, this citebot reads {LAYOUT_VERSION}; "
+                f"{REBUILD_HINT}"
+            )
         if model_id is not None and manifest.get("model_id") != model_id:
             raise IndexUnavailable(
                 f"the {where} was built with model {manifest.get('model_id')!r} but EMBEDDING_MODEL selects "
