@@ -297,7 +297,14 @@ class MilvusStore:
         collection = self.name(build, "blobs")
         self.call(f"clear blob {name}", self.client.delete, collection, filter=f'name == "{name}"')
         rows = [
-            {"key": f"{name}#{i}", "name": name, "part": i, "shard": shard, "value": part, "placeholder": [0.0, 0.0]}
+            {
+                "key": f"{name}#{i}",
+                "name": name,
+                "part": i,
+                "shard": shard,
+                "value": part,
+                "placeholder": [0.0] * PLACEHOLDER_DIM,
+            }
             for i, part in enumerate(parts)
         ]
         for start in range(0, len(rows), 64):
