@@ -74,7 +74,8 @@ def test_sigkill_mid_embedding_then_the_next_build_reuses_what_was_cached(tmp_pa
     report = json.loads(out)
     assert report["reused"] >= kept > 0
     assert report["embedded"] == report["chunks"] - report["reused"] > 0
-    assert cached_rows(cache) == report["chunks"]
+    # The cache holds exactly what the index reads: its passages and its name phrases.
+    assert cached_rows(cache) == report["chunks"] + report["phrases"]
 
 
 def test_cache_entries_no_longer_referenced_are_pruned(tmp_path: Path, corpus: Path, embedder):
@@ -83,10 +84,11 @@ def test_cache_entries_no_longer_referenced_are_pruned(tmp_path: Path, corpus: P
     index = tmp_path / "index"
     first = build_index(corpus, index, embedder, 2_000_000)
     cache = cache_path(index, embedder.model_id)
-    assert cached_rows(cache) == first.chunks
+    assert cached_rows(cache) == first.chunks + first.phrases
     (corpus / "003_0f37ec3c77dfb273.txt").unlink()
     second = build_index(corpus, index, embedder, 2_000_000)
-    assert second.embedded == 0 and cached_rows(cache) == second.chunks < first.chunks
+    assert second.embedded == 0 and cached_rows(cache) == second.chunks + second.phrases
+    assert second.chunks < first.chunks
 
 
 def test_another_model_never_reads_this_models_vectors(tmp_path: Path, corpus: Path, embedder):
@@ -99,4 +101,5 @@ def test_another_model_never_reads_this_models_vectors(tmp_path: Path, corpus: P
     other.model_id = "another/model"
     second = build_index(corpus, index, other, 2_000_000)
     assert second.reused == 0 and second.embedded == first.chunks == len(other.passages)
-    assert cached_rows(cache_path(index, embedder.model_id)) == first.chunks, "the first model's cache is kept"
+    kept = cached_rows(cache_path(index, embedder.model_id))
+    assert kept == first.chunks + first.phrases, "the first model's cache is kept"
