@@ -31,6 +31,7 @@ from index.ingest.corpus_changes import (
     corpus_file,
     known_urls,
     move_to_removed,
+    no_file_system_takes,
     page_as_utf8,
     parse_caption,
     read_page,
@@ -98,7 +99,9 @@ async def remove_command(update: Update, context: BotContext) -> None:
     try:
         path = corpus_file(corpus_dir, name)
     except UnsafeName:
-        await reply(update, text("unsafe_name", lang, name=render.escape(name)))
+        # A name with control characters is shown escaped: Telegram refuses a message holding NUL.
+        shown = name.encode("unicode_escape").decode("ascii")[:80] if no_file_system_takes(name) else name
+        await reply(update, text("unsafe_name", lang, name=render.escape(shown)))
         return
     # The metadata file and hidden files are no articles: /sources never lists them.
     if not path.is_file() or not is_article_place(path.relative_to(corpus_dir.resolve())):

@@ -59,11 +59,25 @@ class UnsafeName(ValueError):
 # Removing -------------------------------------------------------------------------------------
 
 
+# Longest file name most file systems take, in bytes (NAME_MAX).
+NAME_MAX_BYTES = 255
+
+
+def no_file_system_takes(name: str) -> bool:
+    """A control character (NUL among them) or a part over NAME_MAX bytes: the file system would raise,
+    not refuse (found by tests/bot/test_fuzz_bot.py's first run)."""
+    return any(unicodedata.category(ch) == "Cc" for ch in name) or any(
+        len(part.encode("utf-8", "surrogatepass")) > NAME_MAX_BYTES for part in name.split("/")
+    )
+
+
 def corpus_file(corpus_dir: Path, name: str) -> Path:
     """CORPUS_DIR/name, refusing absolute paths, `..` and anything resolving outside the folder."""
     name = name.strip()
     if not name:
         raise UnsafeName("empty")
+    if no_file_system_takes(name):
+        raise UnsafeName("unwritable")
     pure = PurePosixPath(name)
     if pure.is_absolute() or PureWindowsPath(name).is_absolute() or ".." in pure.parts or "\\" in name:
         raise UnsafeName("outside")
@@ -99,6 +113,8 @@ def safe_upload_name(name: str) -> str:
     name = name.strip()
     if not name or "/" in name or "\\" in name or name in {".", ".."} or ".." in name or name.startswith("."):
         raise Refused("unsafe_name", name=name)
+    if no_file_system_takes(name):
+        raise Refused("unsafe_name", name=name.encode("unicode_escape").decode("ascii")[:80])
     if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
         raise Refused("bad_suffix", name=name, allowed=" ".join(sorted(ALLOWED_SUFFIXES)))
     return name

@@ -39,6 +39,8 @@ async def test_remove_moves_the_file_aside_and_reindex_restores_it(emulator, see
             ("/etc/passwd", "not a plain file name"),
             ("nope.txt", "no file"),
             ("metadata.toml", "no file"),
+            ("a\x00b.txt", "not a plain file name"),
+            ("0" * 300 + ".txt", "not a plain file name"),
         ):
             after = len(emulator.calls)
             emulator.send_text(ADMIN, admin, f"/remove {bad}")
@@ -156,6 +158,8 @@ async def test_refused_uploads_write_nothing(emulator, seed_index, embedder, tmp
             ("announced.txt", b"small", 10_000_000, "the limit is 50000 bytes"),
             ("copy.txt", seed.read_bytes(), None, f"already holds this very file, as <code>{seed.name}</code>"),
             ("../../etc/passwd.txt", b"root:x:0:0", None, "not a plain file name"),
+            ("x\x00.txt", b"a NUL in the name", None, "not a plain file name"),
+            ("y" * 300 + ".txt", b"a name over 255 bytes", None, "not a plain file name"),
             ("page.html", b"just some words", None, "does not hold a readable HTML file"),
             ("paper.pdf", b"not a pdf", None, "does not hold a readable PDF file"),
             ("binary.txt", b"\xff\xfe\x00bad", None, "does not hold a readable TXT file"),
