@@ -124,6 +124,9 @@ class Harness:
     def __repr__(self) -> str:
         return "harness"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis's printer asks this first
+        printer.text("harness")
+
     def run(self, coroutine: Coroutine, timeout: float = 180.0) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
@@ -156,9 +159,9 @@ class Harness:
     def wait_call(self, predicate: Callable[[Call], bool], after: int, timeout: float = ANSWER_TIMEOUT) -> Call:
         return self.run(self.emulator.wait_for(predicate, timeout, after), timeout + 30)
 
-    def answer_in(self, chat_id: int, after: int) -> Call:
+    def answer_in(self, chat_id: int, after: int, timeout: float = ANSWER_TIMEOUT) -> Call:
         """The first message the bot sent to `chat_id` since `after`; Telegram must have accepted it."""
-        call = self.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == chat_id, after)
+        call = self.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == chat_id, after, timeout)
         assert call.ok, f"Telegram refused the answer: {call.result}; sent {call.params!r}"
         return call
 
@@ -334,7 +337,16 @@ def telegram_entities(message_text: str) -> list[dict]:
     found: list[dict] = []
     scratch._push = lambda kind, payload: found.append(payload) or 0  # type: ignore[method-assign]
     scratch.send_text(1, scratch.user(1), message_text)
-    return found[0].get("entities", [])
+    # The emulator counts in code points; Telegram counts in UTF-16 units (an emoji is two).
+    units = list(itertools.accumulate((_utf16_length(char) for char in message_text), initial=0))
+    return [
+        entity
+        | {
+            "offset": units[entity["offset"]],
+            "length": units[entity["offset"] + entity["length"]] - units[entity["offset"]],
+        }
+        for entity in found[0].get("entities", [])
+    ]
 
 
 @st.composite
@@ -540,7 +552,7 @@ def test_every_text_message_is_answered_or_deliberately_ignored(harness: Harness
     message_and_check(harness, *case)
 
 
-def message_and_check(harness: Harness, where: str, message: dict) -> None:
+def message_and_check(harness: Harness, where: str, message: dict, timeout: float = ANSWER_TIMEOUT) -> None:
     chat_id = message["chat"]["id"]
     start_errors, after = len(harness.errors.records), harness.mark()
     harness.push("message", message)
@@ -548,7 +560,7 @@ def message_and_check(harness: Harness, where: str, message: dict) -> None:
     if starts_with_command(message) or (where == "private" and not person):
         harness.settle()  # the CommandHandler's to read (some commands answer a bot, others not): either is fine
     elif where == "private" or (person and addressed_to_bot(message)):
-        harness.answer_in(chat_id, after)
+        harness.answer_in(chat_id, after, timeout)
     else:
         harness.silence_in(chat_id, after)
     harness.no_errors_since(start_errors)
@@ -581,6 +593,8 @@ _COMMANDS = [
 def test_every_command_in_a_private_chat_is_answered(
     harness: Harness, command: str, argument: str, admin: bool
 ) -> None:
+    if admin and command == "/remove":  # a name over 255 bytes is the xfail test below
+        argument = argument.encode()[:255].decode(errors="ignore")
     command_and_check(harness, command, argument, admin)
 
 
@@ -798,6 +812,19 @@ def test_a_nul_byte_in_remove_is_refused(harness: Harness, argument: str) -> Non
 
 @pytest.mark.xfail(
     strict=True,
+    reason="bug: /remove with a name over 255 bytes: Path.is_file raises OSError (File name too long) in "
+    "remove_command, outside its try (bot/handlers/corpus_changes.py)",
+)
+@_ONLY_EXAMPLES
+@example(argument="0" * 300)
+@given(argument=st.text())
+def test_a_name_over_255_bytes_in_remove_is_refused(harness: Harness, argument: str) -> None:
+    with errors_kept_to_this_test(harness):
+        command_and_check(harness, "/remove", argument, admin=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
     reason="bug: a mention entity ending inside a character of two UTF-16 units (an emoji) makes "
     "Message.parse_entities raise UnicodeDecodeError in without_bot_mentions (bot/handlers/questions.py)",
 )
@@ -815,7 +842,7 @@ def test_an_entity_splitting_an_emoji_is_read_without_failing(harness: Harness, 
         "entities": [entity],
     }
     with errors_kept_to_this_test(harness):
-        message_and_check(harness, "private", message)
+        message_and_check(harness, "private", message, timeout=10)  # the bug: no answer at all
 
 
 # At the end: the state file and the corpus ------------------------------------------------------
