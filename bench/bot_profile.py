@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bot_latency import polling_bot  # noqa: E402
 from bench.query_latency import QUESTIONS  # noqa: E402
 from bot import render  # noqa: E402
-from bot.app import build_application  # noqa: E402
 from bot.handlers import questions  # noqa: E402
 from bot.service import RetrievalService  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
@@ -134,33 +134,25 @@ async def measure(index_dir: Path, corpus: Path, count: int) -> list[dict[str, f
     service.load()
     timings = Timings()
     instrument(timings, service)
-    application = build_application(settings, service)
-    await application.initialize()
-    await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=10)  # type: ignore[union-attr]
     try:
-        api.send_text(1, api.user(1), "warm-up question about Qatar")
-        await api.reply_to(1)
-        for n in range(count):
-            timings.current = defaultdict(float)
-            chat = 1000 + n
-            sent = time.monotonic()
-            api.send_text(chat, api.user(chat), QUESTIONS[n % len(QUESTIONS)])
-            reply = await api.reply_to(chat, timeout=300)
-            step = dict(timings.current)
-            step["thread hop"] -= step["search"]
-            step["update delivery"] = timings.marks["handler"] - sent
-            step["reply delivery"] = reply.at - timings.marks["reply"]
-            step["total"] = reply.at - sent
-            step["other"] = step["total"] - sum(step.get(s, 0.0) for s in STEPS if s != "other")
-            timings.done.append(step)
-            await asyncio.sleep(0.02)  # the handler's last write (follow-up context) is not part of the reply
+        async with polling_bot(settings, service):
+            api.send_text(1, api.user(1), "warm-up question about Qatar")
+            await api.reply_to(1)
+            for n in range(count):
+                timings.current = defaultdict(float)
+                chat = 1000 + n
+                sent = time.monotonic()
+                api.send_text(chat, api.user(chat), QUESTIONS[n % len(QUESTIONS)])
+                reply = await api.reply_to(chat, timeout=300)
+                step = dict(timings.current)
+                step["thread hop"] -= step["search"]
+                step["update delivery"] = timings.marks["handler"] - sent
+                step["reply delivery"] = reply.at - timings.marks["reply"]
+                step["total"] = reply.at - sent
+                step["other"] = step["total"] - sum(step.get(s, 0.0) for s in STEPS if s != "other")
+                timings.done.append(step)
+                await asyncio.sleep(0.02)  # the handler's last write (follow-up context) is not part of the reply
     finally:
-        await application.updater.stop()  # type: ignore[union-attr]
-        await application.stop()
-        await application.shutdown()
-        await application.post_shutdown(application)
         await api.stop()
     return timings.done
 
