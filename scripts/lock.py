@@ -5,8 +5,8 @@
     python scripts/lock.py --upgrade  # take the newest releases the pins in pyproject.toml allow
     python scripts/lock.py --check    # CI: fail when the locks are not what pyproject.toml resolves to
 
-requirements-dev.lock is one resolution of the runtime dependencies with the `st` and `dev` extras
-(what make and CI install); requirements.lock is that same set cut down to runtime + `st` (what the
+requirements-dev.lock is one resolution of the runtime dependencies with the `st`, `milvus`, `postgres` and `dev` extras
+(what make and CI install); requirements.lock is that same set cut down to runtime + the first three (what the
 Docker image installs), taken as a constraint from the first, so a package has the same version and
 hashes in both. uv resolves (fast, and one wheel from PyPI); pip installs, as it always did.
 
@@ -36,7 +36,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 DEV_LOCK = "requirements-dev.lock"
 RUNTIME_LOCK = "requirements.lock"
 # The extras each lock covers, beside the runtime dependencies.
-LOCK_EXTRAS = {DEV_LOCK: ("st", "dev"), RUNTIME_LOCK: ("st",)}
+LOCK_EXTRAS = {DEV_LOCK: ("st", "milvus", "postgres", "dev"), RUNTIME_LOCK: ("st", "milvus", "postgres")}
 # The machine the locks are resolved for: the Docker image's, CI's and the developers'.
 PYTHON_VERSION = "3.11"
 PYTHON_PLATFORM = "x86_64-manylinux_2_28"

@@ -114,7 +114,7 @@ def brought_by(distribution: str, extra: str) -> list[Requirement]:
 def test_what_extras_bring_is_declared_directly() -> None:
     """pip 23.2, the one `python3.11 -m venv` ships, missed jusText's lxml[html_clean] (lxml calls the
     extra html-clean): so each package an extra brings, whoever asks for the extra, is a direct pin."""
-    declared = {canonicalize_name(r.name) for r in direct_requirements(("st", "dev"))}
+    declared = {canonicalize_name(r.name) for r in direct_requirements(lock_script.LOCK_EXTRAS[lock_script.DEV_LOCK])}
     wanted: set[tuple[str, str]] = set()
     for name in read_lock(lock_script.DEV_LOCK):
         try:
@@ -124,7 +124,7 @@ def test_what_extras_bring_is_declared_directly() -> None:
         for requirement in map(Requirement, requires):
             if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
                 wanted |= {(canonicalize_name(requirement.name), canonicalize_name(e)) for e in requirement.extras}
-    for requirement in direct_requirements(("st", "dev")):
+    for requirement in direct_requirements(lock_script.LOCK_EXTRAS[lock_script.DEV_LOCK]):
         wanted |= {(canonicalize_name(requirement.name), canonicalize_name(e)) for e in requirement.extras}
     assert ("lxml", "html-clean") in wanted
     for distribution, extra in sorted(wanted):
