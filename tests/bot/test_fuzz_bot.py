@@ -1,33 +1,43 @@
 """Fuzzing through the real bot (hypothesis): the real Application polls the Bot API emulator over HTTP
 and answers generated updates: message texts (any Unicode, control characters, right-to-left marks,
-4,096 characters, entities anywhere, even outside the text), captions, callback data (forged, stale,
-another user's, after a restart), inline queries, file names (`../`, NUL, 255 bytes, look-alikes)
-and document bytes under each supported suffix.
+4,096 characters, entities anywhere: past the end, negative, cutting an emoji in half), captions,
+callback data (forged, stale, another user's, after a restart), inline queries, file names (`../`,
+NUL, 255 bytes and over, look-alikes) and document bytes under each supported suffix.
 
-Properties: every update gets its answer (a sendMessage to its chat, an answerCallbackQuery or an
-answerInlineQuery with its id, each accepted by the emulator's Telegram checks) or a deliberate silence
-(group text not addressed to the bot, updates from no person, edits); no record of level ERROR is
-logged; the state file passes `PRAGMA integrity_check` and reads back through the StateStore; the
-corpus folder holds the seeds and exactly the uploads the bot said it saved, byte for byte.
+Properties, checked once the bot has finished handling each update (python-telegram-bot's
+`process_update` returned, error handler included; no waiting for a silence to last):
+- it got its answer (a sendMessage to its chat, an answerCallbackQuery or answerInlineQuery with its
+  id), accepted by the emulator's Telegram checks; or a deliberate silence, which is only: a group
+  text neither mentioning the bot nor replying to it, a text from a bot in a private chat, a group
+  document, an edited message, a channel post, a message from no person (a bot, an anonymous group
+  admin). A command from a bot, or in a group, may get either (the CommandHandler reads it).
+- no record of level ERROR was logged (the error handler logs every unhandled exception);
+- the state file passes `PRAGMA integrity_check`; the corpus folder holds the seeds and exactly the
+  uploads the bot said it saved, byte for byte, nothing else (no folder, no temporary file), and
+  metadata.toml names exactly the uploads saved with a caption.
+At the end, every answer kept in the state file reads back through the StateStore (after a restart).
 
 hypothesis does not drive async tests: the emulator and the Application run in a thread of their
 own with their own event loop (one per module), and each example submits its update there and waits.
 
-CI runs the small profile (well under two minutes on two shared cores); a larger run by hand:
+Profiles (tests/conftest.py): `dev` by default, `ci` when CI=true (the same examples every run), both
+about 20 s on two shared cores (the session's embedder and seed index aside); `long` by hand, 40 times
+as many examples, about ten minutes (see the README's test paragraph):
     HYPOTHESIS_PROFILE=long python -m pytest -q tests/bot/test_fuzz_bot.py
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import itertools
 import logging
-import os
 import shutil
 import sqlite3
 import threading
 import time
+import tomllib
 import zipfile
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, closing, contextmanager
@@ -40,34 +50,36 @@ from typing import Any
 import docx
 import pytest
 from fpdf import FPDF
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from telegram import Update
 
+from bot.rebuild import RebuildJob
 from bot.state import read_votes
 from bot.texts import text as bot_text
 from index.ingest.corpus_changes import ALLOWED_SUFFIXES
-from index.ingest.sidecar import SIDECAR_NAME
+from index.ingest.sidecar import SIDECAR_NAME, read_sidecar
 from tests.bot_api_emulator import BotApiEmulator, Call
-from tests.conftest import ADMIN, SEEDS, TOKEN, bot_settings, running_bot
+from tests.conftest import ADMIN, HYPOTHESIS_PROFILE, SEEDS, TOKEN, bot_settings, running_bot
 
-# Examples per test; deadline off (a search, a download, a rebuild starting beside). No example
-# database: a failure prints its example, to paste as an @example.
-_BASE = settings(
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
-)
-_PROFILES = {"ci": settings(_BASE, max_examples=40), "long": settings(_BASE, max_examples=2_000)}
-FUZZ = _PROFILES[os.environ.get("HYPOTHESIS_PROFILE", "ci")]
+LONG_FACTOR = 40
+
+
+def fuzz(examples: int) -> settings:
+    """`examples` per test (dev and ci), 40 times as many in the long profile; deadline, database and
+    derandomizing come from the profile loaded by tests/conftest.py."""
+    return settings(
+        max_examples=examples * (LONG_FACTOR if HYPOTHESIS_PROFILE == "long" else 1),
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+
 
 BOT_ID = 4242
 BOT_MENTION = "@citebot_test_bot"
 # Fresh ids per example, so each answer is told apart by its chat (and no quota carries over).
-_ADMIN_POOL = range(600_000, 605_000)
+_ADMIN_POOL = range(600_000, 610_000)
 _USERS = itertools.count(100_000)
 _GROUPS = itertools.count(-1_000_000_000, -1)
-# How long the bot gets to stay silent once it has taken an update off the queue.
-SILENCE_GRACE = 0.5
 ANSWER_TIMEOUT = 90.0
 QUESTIONS = [
     "What did Kazakhstan say about Qatar?",
@@ -117,9 +129,10 @@ class Harness:
     admins: Iterator[int] = field(default_factory=lambda: iter(_ADMIN_POOL))
     # What the corpus must hold: each file's bytes (the seeds, then the uploads the bot said it saved).
     expected: dict[str, bytes] = field(default_factory=dict)
-    captioned: bool = False  # an upload saved with caption fields: metadata.toml must exist
+    described: set[str] = field(default_factory=set)  # uploads saved with a caption: metadata.toml's names
     # Answers given before any restart: (chat id, the answer message as the emulator holds it).
     answers: list[tuple[int, dict]] = field(default_factory=list)
+    handled: set[int] = field(default_factory=set)  # update ids whose handling is over
 
     def __repr__(self) -> str:
         return "harness"
@@ -133,6 +146,24 @@ class Harness:
     async def start_bot(self) -> None:
         self.stack = AsyncExitStack()
         self.application = await self.stack.enter_async_context(running_bot(self.settings, self.embedder))
+        self._trace(self.application)
+
+    def _trace(self, application: Any) -> None:
+        """Record when the Application is done with each update: its handlers and error handler all ran.
+
+        python-telegram-bot's update processor calls `application.process_update` for every update (through
+        the instance, so a wrapper set on it is what runs); the handlers themselves are untouched.
+        """
+        process_update = application.process_update
+
+        async def traced(update: object) -> None:
+            try:
+                await process_update(update)
+            finally:
+                if isinstance(update, Update):
+                    self.handled.add(update.update_id)
+
+        application.process_update = traced
 
     async def stop_bot(self) -> None:
         await self.idle()
@@ -145,7 +176,7 @@ class Harness:
         deadline = time.monotonic() + timeout
         while self.application is not None and self.application.bot_data.rebuilding is not None:
             assert time.monotonic() < deadline, "a rebuild never ended"
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
 
     def push(self, kind: str, payload: dict) -> int:
         async def on_loop() -> int:
@@ -156,46 +187,86 @@ class Harness:
     def mark(self) -> int:
         return len(self.emulator.calls)
 
+    def wait_handled(self, update_id: int, timeout: float = ANSWER_TIMEOUT) -> None:
+        async def handled() -> None:
+            deadline = time.monotonic() + timeout
+            while update_id not in self.handled:
+                assert time.monotonic() < deadline, f"update {update_id} not handled within {timeout} s"
+                await asyncio.sleep(0.005)
+
+        self.run(handled(), timeout + 30)
+
     def wait_call(self, predicate: Callable[[Call], bool], after: int, timeout: float = ANSWER_TIMEOUT) -> Call:
         return self.run(self.emulator.wait_for(predicate, timeout, after), timeout + 30)
 
-    def answer_in(self, chat_id: int, after: int, timeout: float = ANSWER_TIMEOUT) -> Call:
-        """The first message the bot sent to `chat_id` since `after`; Telegram must have accepted it."""
-        call = self.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == chat_id, after, timeout)
-        assert call.ok, f"Telegram refused the answer: {call.result}; sent {call.params!r}"
-        return call
+    def sent_to(self, chat_id: int, after: int) -> list[Call]:
+        return [c for c in self.emulator.calls[after:] if _chat(c) == chat_id]
 
-    def settle(self) -> None:
-        """The bot took every update and had SILENCE_GRACE to handle it."""
+    def answered(self, chat_id: int, after: int) -> Call:
+        """The first message the bot sent to `chat_id` since `after` (the update is handled already)."""
+        sent = [c for c in self.sent_to(chat_id, after) if c.method == "sendMessage"]
+        assert sent, f"no answer in {chat_id}; calls since: {self.emulator.summary()[after:]}"
+        return sent[0]
 
-        async def taken() -> None:
-            deadline = time.monotonic() + ANSWER_TIMEOUT
-            while self.emulator.unconfirmed_updates or not self.application.update_queue.empty():
-                assert time.monotonic() < deadline, "the bot never took the update"
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(SILENCE_GRACE)
-
-        self.run(taken())
-
-    def silence_in(self, chat_id: int, after: int) -> None:
-        """Nothing sent to `chat_id` once the bot took the update and had SILENCE_GRACE to answer."""
-        self.settle()
-        sent = [c for c in self.emulator.calls[after:] if _chat(c) == chat_id]
+    def silent(self, chat_id: int, after: int) -> None:
+        sent = self.sent_to(chat_id, after)
         assert not sent, f"expected silence in {chat_id}, got {[(c.method, c.params.get('text')) for c in sent]}"
 
-    def no_errors_since(self, start: int) -> None:
-        logged = self.errors.since(start)
-        assert not logged, f"ERROR logged: {logged}"
+    def cancel_rebuild(self) -> None:
+        """Stop the rebuild the update handled may have started (an upload saved, a file moved out, /reindex)
+        with /reindex cancel from an admin: a build per example would take most of the run, and the next
+        upload writes to the corpus again instead of being refused while a rebuild runs.
 
-    def all_accepted_since(self, after: int) -> None:
-        """Every answer the bot sent meanwhile passed Telegram's checks (a progress edit may lose a race)."""
+        Called once the update got its first answer: a handler claims the rebuild before it answers.
+        """
+
+        async def started() -> bool:
+            deadline = time.monotonic() + ANSWER_TIMEOUT
+            while isinstance(job := self.application.bot_data.rebuilding, str):  # "starting": no process yet
+                assert time.monotonic() < deadline, "the rebuild never started"
+                await asyncio.sleep(0.01)
+            return isinstance(job, RebuildJob)
+
+        if self.run(started()):
+            self.wait_handled(self.push("message", command_message(ADMIN, "/reindex cancel")))
+        self.run(self.idle())
+
+    def healthy(self, start_errors: int, after: int) -> None:
+        """The properties every example ends with (see the module's docstring)."""
+        logged = self.errors.since(start_errors)
+        assert not logged, f"ERROR logged: {logged}"
+        # Every request the bot made meanwhile passed Telegram's checks (a progress edit may lose a race).
         refused = [c for c in self.emulator.calls[after:] if not c.ok and c.method != "editMessageText"]
         assert not refused, [(c.method, c.result, c.params) for c in refused]
+        self.state_is_consistent()
+        self.corpus_holds_what_was_saved()
+
+    def state_is_consistent(self) -> None:
+        with closing(sqlite3.connect(f"file:{self.settings.state_path}?mode=ro", uri=True)) as db:
+            assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+    def corpus_holds_what_was_saved(self) -> None:
+        entries = list(self.corpus.iterdir())
+        assert [p.name for p in entries if not p.is_file()] == [], "no folder appears in the corpus"
+        held = {p.name: p.read_bytes() for p in entries if p.name != SIDECAR_NAME}
+        assert sorted(held) == sorted(self.expected)  # no temporary file left, nothing under another name
+        assert held == self.expected
+        sidecar = self.corpus / SIDECAR_NAME
+        if self.described:
+            warnings: list[str] = []
+            assert set(read_sidecar(self.corpus, warnings)) == self.described, warnings
+            assert set(tomllib.loads(sidecar.read_text(encoding="utf-8"))) == self.described
+        else:
+            assert not sidecar.exists()
 
 
 def _chat(call: Call) -> int | None:
     chat_id = call.params.get("chat_id")
     return int(chat_id) if chat_id is not None else None
+
+
+def _chat_of(chat_id: int) -> dict:
+    return BotApiEmulator._chat(chat_id)
 
 
 def _own_index(root: Path, seed_index: Path) -> tuple[Path, Path]:
@@ -236,9 +307,9 @@ def harness(tmp_path_factory: pytest.TempPathFactory, seed_index: Path, embedder
         for question in QUESTIONS:  # answers with buttons, to press (before and after a restart)
             user = next(_USERS)
             after = h.mark()
-            h.run(_on_loop(lambda u=user, q=question: emulator.send_text(u, emulator.user(u), q)))
-            call = h.answer_in(user, after)
-            assert call.params.get("reply_markup"), call.params["text"]
+            h.wait_handled(h.push("message", text_message(user, user, question)))
+            call = h.answered(user, after)
+            assert call.ok and call.params.get("reply_markup"), call.params["text"]
             h.answers.append((user, emulator.messages[(user, call.result["message_id"])]))
         yield h
     finally:
@@ -253,8 +324,51 @@ def harness(tmp_path_factory: pytest.TempPathFactory, seed_index: Path, embedder
             loop.close()
 
 
-async def _on_loop(action: Callable[[], Any]) -> Any:
-    return action()
+# Messages as Telegram sends them ---------------------------------------------------------------------
+
+
+def _utf16_length(value: str) -> int:
+    return len(value.encode("utf-16-le")) // 2
+
+
+def telegram_entities(message_text: str) -> list[dict]:
+    """The entities Telegram itself marks (a command at the start, mentions), in UTF-16 units."""
+    scratch = BotApiEmulator(TOKEN)
+    found: list[dict] = []
+    scratch._push = lambda kind, payload: found.append(payload) or 0  # type: ignore[method-assign]
+    scratch.send_text(1, scratch.user(1), message_text)
+    # The emulator counts in code points; Telegram counts in UTF-16 units (an emoji is two).
+    units = list(itertools.accumulate((_utf16_length(char) for char in message_text), initial=0))
+    return [
+        entity
+        | {
+            "offset": units[entity["offset"]],
+            "length": units[entity["offset"] + entity["length"]] - units[entity["offset"]],
+        }
+        for entity in found[0].get("entities", [])
+    ]
+
+
+def text_message(chat_id: int, user_id: int, body: str, entities: list[dict] | None = None, **sender: Any) -> dict:
+    """A message from `user_id` in `chat_id`, with Telegram's own entities unless given others."""
+    marks = telegram_entities(body) if entities is None else entities
+    message: dict = {
+        "message_id": next(_USERS),
+        "date": int(time.time()),
+        "chat": _chat_of(chat_id),
+        "from": BotApiEmulator.user(user_id, **sender),
+        "text": body,
+    }
+    if marks:
+        message["entities"] = marks
+    return message
+
+
+def command_message(user_id: int, body: str, extra_entities: list[dict] | None = None) -> dict:
+    message = text_message(user_id, user_id, body)
+    if extra_entities:
+        message["entities"] = message.get("entities", []) + extra_entities
+    return message
 
 
 # Strategies ------------------------------------------------------------------------------------
@@ -277,76 +391,61 @@ any_text = st.one_of(
     tricky_text.map(lambda unit: (unit * 4096)[:4096]),
 )
 
-
-def _utf16_length(value: str) -> int:
-    return len(value.encode("utf-16-le")) // 2
-
-
 _ENTITY_TYPES = ["mention", "hashtag", "bot_command", "url", "bold", "italic", "code", "pre", "text_link"]
 
 
 @st.composite
-def entities(draw: st.DrawFn, message_text: str) -> list[dict]:
-    """Entities as Telegram would never send them: anywhere, of any length, past the end of the text."""
-    length = _utf16_length(message_text)
+def entities(draw: st.DrawFn, message_text: str, types: list[str] | None = None) -> list[dict]:
+    """Entities as Telegram would never send them: anywhere, of any length, past the end of the text,
+    negative, or cutting a character of two UTF-16 units in half (half the bounds are drawn next to
+    a character's, inside an emoji when there is one)."""
+    bounds = list(itertools.accumulate((_utf16_length(char) for char in message_text), initial=0))
+    inside = [bound + 1 for bound, char in zip(bounds, message_text, strict=False) if _utf16_length(char) == 2]
+    length = bounds[-1]
+    position = st.one_of(st.integers(-3, length + 20), st.sampled_from(bounds + inside))
     out = []
     for _ in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from([*_ENTITY_TYPES, "text_mention"]))
-        # Never inside a character of two UTF-16 units: that case is the xfail test further down.
-        offset = _on_boundary(message_text, draw(st.integers(0, length + 20)))
-        end = _on_boundary(message_text, offset + draw(st.integers(0, length + 20)))
+        kind = draw(st.sampled_from(types or [*_ENTITY_TYPES, "mention", "text_mention"]))
+        offset = draw(position)
+        end = draw(st.one_of(position, st.integers(-3, 3).map(lambda delta, start=offset: start + delta)))
         entity: dict = {"type": kind, "offset": offset, "length": end - offset}
         if kind == "text_link":
             entity["url"] = "https://example.org/"
         if kind == "text_mention":
-            entity["user"] = BotApiEmulator.user(draw(st.sampled_from([1, 2, BOT_ID + 1])))
+            entity["user"] = BotApiEmulator.user(draw(st.sampled_from([1, 2, BOT_ID, BOT_ID + 1])))
         out.append(entity)
     return out
 
 
-def _on_boundary(message_text: str, position: int) -> int:
-    """`position` (in UTF-16 units), moved past the second half of a surrogate pair it would split."""
-    boundaries = set(itertools.accumulate((_utf16_length(char) for char in message_text), initial=0))
-    return position if position in boundaries or position > _utf16_length(message_text) else position + 1
-
-
-def _entity_value(message_text: str, entity: dict) -> str:
-    encoded = message_text.encode("utf-16-le")
-    return encoded[2 * entity["offset"] : 2 * (entity["offset"] + entity["length"])].decode("utf-16-le", "replace")
+def marked_text(message_text: str, entity: dict) -> str | None:
+    """What a well-formed entity marks: whole characters of the text, its end clamped to the text's end;
+    None when it marks none (a negative offset, no length, past the end, a bound inside an emoji).
+    The bot's reading (bot/entities.py), restated from character boundaries."""
+    bounds = list(itertools.accumulate((_utf16_length(char) for char in message_text), initial=0))
+    start = entity["offset"]
+    end = min(start + entity["length"], bounds[-1])
+    if start < 0 or end <= start or start not in bounds or end not in bounds:
+        return None
+    return message_text[bounds.index(start) : bounds.index(end)]
 
 
 def addressed_to_bot(message: dict) -> bool:
     """What makes a group message the bot's: a mention of it, or a reply to one of its messages."""
     for entity in message.get("entities", []):
-        if entity["type"] == "mention" and _entity_value(message["text"], entity).lower() == BOT_MENTION:
+        marked = marked_text(message["text"], entity)
+        if marked is None:
+            continue
+        if entity["type"] == "mention" and marked.lower() == BOT_MENTION:
             return True
         if entity["type"] == "text_mention" and entity["user"]["id"] == BOT_ID:
             return True
     return (message.get("reply_to_message") or {}).get("from", {}).get("id") == BOT_ID
 
 
-def starts_with_command(message: dict) -> bool:
-    """A command (or what the bot's filters read as one): silence or an answer are both deliberate."""
-    first = sorted(message.get("entities", []), key=lambda e: e["offset"])[:1]
-    return message["text"].startswith("/") or bool(first and first[0]["type"] == "bot_command")
-
-
-def telegram_entities(message_text: str) -> list[dict]:
-    """The entities Telegram itself marks: a command at the start, mentions."""
-    scratch = BotApiEmulator(TOKEN)
-    found: list[dict] = []
-    scratch._push = lambda kind, payload: found.append(payload) or 0  # type: ignore[method-assign]
-    scratch.send_text(1, scratch.user(1), message_text)
-    # The emulator counts in code points; Telegram counts in UTF-16 units (an emoji is two).
-    units = list(itertools.accumulate((_utf16_length(char) for char in message_text), initial=0))
-    return [
-        entity
-        | {
-            "offset": units[entity["offset"]],
-            "length": units[entity["offset"] + entity["length"]] - units[entity["offset"]],
-        }
-        for entity in found[0].get("entities", [])
-    ]
+def is_command(message: dict) -> bool:
+    """What python-telegram-bot reads as a command (filters.COMMAND): the first entity a bot_command at 0."""
+    first = message.get("entities", [])[:1]
+    return bool(first) and first[0]["type"] == "bot_command" and first[0]["offset"] == 0
 
 
 @st.composite
@@ -357,31 +456,21 @@ def text_messages(draw: st.DrawFn) -> tuple[str, dict]:
     if where == "group" and draw(st.booleans()):
         body = f"{BOT_MENTION} {body}" if draw(st.booleans()) else f"{body} {BOT_MENTION}"
     marks = telegram_entities(body) if draw(st.booleans()) else draw(entities(body))
-    is_bot = draw(st.integers(0, 9)) == 0
     user_id = next(_USERS)
     chat_id = user_id if where == "private" else next(_GROUPS)
-    content: dict = {"text": body}
-    if marks:
-        content["entities"] = marks
+    language = draw(st.sampled_from(["en", "fr", "de", "", "zz-ZZ"]))
+    message = text_message(chat_id, user_id, body, marks, language_code=language or None)
+    message["from"]["is_bot"] = draw(st.integers(0, 9)) == 0
+    message["message_id"] = draw(st.integers(1, 2**31 - 1))
     if where == "group" and draw(st.booleans()):
         # A reply to the bot, or to someone else; the replied message need not exist any more.
-        author = draw(st.sampled_from([BotApiEmulator(TOKEN).bot, BotApiEmulator.user(5)]))
-        content["reply_to_message"] = {
+        message["reply_to_message"] = {
             "message_id": draw(st.integers(1, 10**6)),
             "date": int(time.time()),
-            "chat": BotApiEmulator._chat(chat_id),
-            "from": author,
+            "chat": _chat_of(chat_id),
+            "from": draw(st.sampled_from([BotApiEmulator(TOKEN).bot, BotApiEmulator.user(5)])),
             "text": draw(st.sampled_from(["an answer", "x"])),
         }
-    language = draw(st.sampled_from(["en", "fr", "de", "", "zz-ZZ"]))
-    sender = BotApiEmulator.user(user_id, language_code=language or None, is_bot=is_bot)
-    message = {
-        "message_id": draw(st.integers(1, 2**31 - 1)),
-        "date": int(time.time()),
-        "chat": BotApiEmulator._chat(chat_id),
-        "from": sender,
-        **content,
-    }
     return where, message
 
 
@@ -393,7 +482,7 @@ _SUFFIXES = [*sorted(ALLOWED_SUFFIXES), ".TXT", ".Pdf", ".DocX", "", ".exe", ".t
 _LOOKALIKES = str.maketrans({"a": "а", "c": "с", "e": "е", "o": "о", "0": "О", "1": "l", "_": "‗", ".": "․"})
 _PATHS = [
     "../x.txt", "../../etc/passwd.txt", "/etc/x.txt", "..\\x.txt", "a/b.txt", "a\\b.txt", "./x.txt", ".hidden.txt",
-    "..txt", "x..txt", ".", "..", "", " ", "\t", SIDECAR_NAME,
+    "..txt", "x..txt", ".", "..", "", " ", "\t", SIDECAR_NAME, "x\x00.txt", "\x00", "a\x00/../b.txt",
     "removed/../x.txt", "~/x.txt", "C:\\x.txt", "CON.txt", "x.txt ", " x.txt", "x\n.txt", "\u202etxt.exe",
 ]  # fmt: skip
 
@@ -408,9 +497,22 @@ def _sized_name(unit: str, suffix: str, size: int) -> str:
     return stem + suffix
 
 
+def _lookalike(name: str) -> str:
+    """The name with look-alike letters, its suffix kept: a name of its own, or refused as unsafe, never the seed's."""
+    stem, dot, suffix = name.rpartition(".")
+    return stem.translate(_LOOKALIKES) + dot + suffix
+
+
+# Names a file system takes and the bot may keep: any letters (right-to-left, astral, combining) and a
+# suffix it reads, in any case; what is saved must then be in the corpus under exactly that name.
+plausible_names = st.builds(
+    str.__add__,
+    st.text(st.characters(exclude_categories=["Cc", "Cs"], exclude_characters="/\\."), min_size=1, max_size=60),
+    st.sampled_from([*sorted(ALLOWED_SUFFIXES), ".TXT", ".Md", ".HTML"]),
+)
 file_names = st.one_of(
-    # A NUL before an accepted suffix is the xfail test further down.
-    st.builds(str.__add__, st.text(max_size=40).filter(lambda stem: "\x00" not in stem), st.sampled_from(_SUFFIXES)),
+    plausible_names,
+    st.builds(str.__add__, st.text(max_size=40), st.sampled_from(_SUFFIXES)),
     st.sampled_from(_PATHS),
     st.builds(
         _sized_name,
@@ -418,29 +520,27 @@ file_names = st.one_of(
         st.sampled_from(sorted(ALLOWED_SUFFIXES)),
         st.sampled_from([254, 255, 256, 300]),
     ),
-    st.sampled_from(_SEED_NAMES).map(lambda name: name.translate(_LOOKALIKES)),
+    st.sampled_from(_SEED_NAMES).map(lambda name: name.translate(_LOOKALIKES)),  # the dot too: no suffix
+    st.sampled_from(_SEED_NAMES).map(_lookalike),
     st.sampled_from(_SEED_NAMES),  # taken already
 )
+_CAPTION_LINES = [
+    "title: A fuzzed headline",
+    "title: « Гласность » \u202e",
+    'title: "quoted" \\ back',
+    "title: <b>&amp;</b>",
+    "date: 2025-02",
+    "date: 3 mars 2026",
+    "url: https://example.org/a",
+]
+_BAD_CAPTION_LINES = ["date: 31 février 2025", "url: javascript:alert(1)", "author: someone", "title:", "no colon"]
 captions = st.one_of(
     st.just(""),
+    st.lists(st.sampled_from(_CAPTION_LINES), min_size=1, max_size=3, unique_by=lambda line: line.split(":")[0]).map(
+        "\n".join
+    ),
+    st.lists(st.sampled_from(_CAPTION_LINES + _BAD_CAPTION_LINES), max_size=3, unique=True).map("\n".join),
     any_text.map(lambda caption: caption[:1024]),
-    st.lists(
-        st.sampled_from(
-            [
-                "title: A fuzzed headline",
-                "title: « Гласность » \u202e",
-                "date: 2025-02",
-                "date: 31 février 2025",
-                "url: https://example.org/a",
-                "url: javascript:alert(1)",
-                "author: someone",
-                "title:",
-                'title: "quoted" \\ back',
-            ]
-        ),
-        max_size=3,
-        unique=True,
-    ).map("\n".join),
 )
 
 
@@ -476,15 +576,25 @@ _ARTICLE = st.lists(st.sampled_from([*_TRICKY, "Astana", "Doha", "signed", "wate
 _XML_SAFE = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=200)
 
 
+_KINDS = ["random", "text", "html", "pdf", "pdf_header", "docx", "zip", "empty"]
+# What each suffix's reader takes; .txt and .md read the same UTF-8 text.
+_KIND_OF_SUFFIX = {".txt": "text", ".md": "text", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+
+
 @st.composite
-def document_bytes(draw: st.DrawFn) -> bytes:
-    """Bytes of each kind the bot reads, well-formed or not: what the name's suffix says or anything else."""
+def document_bytes(draw: st.DrawFn, name: str = "") -> bytes:
+    """Bytes of each kind the bot reads, well-formed or not: mostly what the name's suffix says (so that
+    uploads get saved, not only refused), else anything."""
     words = " ".join(draw(_ARTICLE)) + f" {next(_USERS)}"  # a number of its own: not a duplicate of an earlier one
-    kind = draw(st.sampled_from(["random", "text", "html", "pdf", "pdf_header", "docx", "zip", "empty"]))
+    suffix = Path(name.strip()).suffix.lower()
+    fitting = _KIND_OF_SUFFIX.get(suffix)
+    kind = fitting if fitting and draw(st.integers(0, 2)) else draw(st.sampled_from(_KINDS))
     if kind == "random":
         return draw(st.binary(max_size=2_000))
     if kind == "text":
-        return f"A fuzzed headline\n\n{words}\n".encode(draw(st.sampled_from(["utf-8", "utf-16", "utf-8-sig"])))
+        return f"A fuzzed headline\n\n{words}\n".encode(
+            draw(st.sampled_from(["utf-8", "utf-8", "utf-16", "utf-8-sig"]))
+        )
     if kind == "html":
         return f"<!DOCTYPE html><html><head><title>{words}</title></head><body><p>{words}</p>".encode()
     if kind == "pdf":
@@ -500,17 +610,28 @@ def document_bytes(draw: st.DrawFn) -> bytes:
     return b""
 
 
-@FUZZ
-@given(
-    name=file_names,
-    data=document_bytes(),
-    caption=captions,
-    sender=st.sampled_from(["admin", "admin", "admin", "user", "group"]),
+@st.composite
+def uploads(draw: st.DrawFn) -> tuple[str, bytes, str, str]:
+    """(file name, its bytes, the caption, who sends it: an admin, a user or a group)."""
+    name = draw(file_names)
+    return name, draw(document_bytes(name)), draw(captions), draw(st.sampled_from(["admin"] * 3 + ["user", "group"]))
+
+
+# Documents ---------------------------------------------------------------------------------------
+
+
+@fuzz(40)
+# Before 2fa53d2 (issue 20): ValueError from os.link for the NUL, OSError for the 300-byte name.
+@example(upload=("x\x00.txt", b"A headline\n\nA body with a NUL in its name.\n", "", "admin"))
+@example(upload=("é" * 150 + ".txt", b"A headline\n\nA body with 300 bytes of name.\n", "", "admin"))
+@example(
+    upload=("Доха ‏مرحبا 😀.md", b"Doha\n\nA body of its own, and a caption.\n", "title: Doha\ndate: 2025-02", "admin")
 )
+@given(uploads())
 def test_every_document_is_answered_and_only_saved_uploads_reach_the_corpus(
-    harness: Harness, name: str, data: bytes, caption: str, sender: str
+    harness: Harness, upload: tuple[str, bytes, str, str]
 ) -> None:
-    upload_and_check(harness, name, data, caption, sender)
+    upload_and_check(harness, *upload)
 
 
 def upload_and_check(harness: Harness, name: str, data: bytes, caption: str, sender: str) -> None:
@@ -524,48 +645,61 @@ def upload_and_check(harness: Harness, name: str, data: bytes, caption: str, sen
     content: dict = {"document": document}
     if caption:
         content["caption"] = caption
-    harness.push("message", emulator.message(chat_id, emulator.user(user_id), **content) | {"chat": _chat_of(chat_id)})
+        content["caption_entities"] = telegram_entities(caption)  # the bot never reads them
+    update_id = harness.push("message", emulator.message(chat_id, emulator.user(user_id), **content))
     if sender == "group":
-        harness.silence_in(chat_id, after)
+        harness.wait_handled(update_id)
+        harness.silent(chat_id, after)
     else:
-        reply = harness.answer_in(chat_id, after)
+        reply = harness.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == chat_id, after)
         if reply.params["text"].startswith("Saved <code>"):
-            assert sender == "admin"
-            harness.expected[name] = data
-            harness.captioned = harness.captioned or bool(caption.strip())
-            # Saved means in the corpus at once, under exactly that name (the rebuild follows).
-            assert (harness.corpus / name).read_bytes() == data
-    harness.no_errors_since(start_errors)
-    harness.all_accepted_since(after)
-
-
-def _chat_of(chat_id: int) -> dict:
-    return BotApiEmulator._chat(chat_id)
+            saved = name.strip()  # as safe_upload_name reads it
+            assert sender == "admin" and reply.params["text"].startswith(
+                f"Saved <code>{html.escape(saved, False)}</code>"
+            )
+            harness.expected[saved] = data
+            if caption.strip():
+                harness.described.add(saved)
+        harness.cancel_rebuild()
+        harness.wait_handled(update_id)
+    harness.healthy(start_errors, after)
 
 
 # Text messages ---------------------------------------------------------------------------------
 
 
-@FUZZ
+def _split_emoji(where: str, body: str, entity: dict, reply_to_bot: bool = False) -> tuple[str, dict]:
+    user_id = next(_USERS)
+    chat_id = user_id if where == "private" else next(_GROUPS)
+    message = text_message(chat_id, user_id, body, [entity])
+    if reply_to_bot:
+        message["reply_to_message"] = text_message(chat_id, BOT_ID, "an answer") | {"from": BotApiEmulator(TOKEN).bot}
+    return where, message
+
+
+@fuzz(80)
+# A mention ending inside an emoji: UnicodeDecodeError in without_bot_mentions, no answer, the error
+# handler failing too (issue 20, fixed by bot/entities.py); then a bot mention beside one.
+@example(case=_split_emoji("private", "😀 hello", {"type": "mention", "offset": 0, "length": 1}))
+@example(case=_split_emoji("group", "😀 hello", {"type": "mention", "offset": 1, "length": 5}, reply_to_bot=True))
+@example(case=_split_emoji("group", f"😀{BOT_MENTION} hi", {"type": "mention", "offset": 2, "length": 17}))
 @given(text_messages())
 def test_every_text_message_is_answered_or_deliberately_ignored(harness: Harness, case: tuple[str, dict]) -> None:
-    message_and_check(harness, *case)
-
-
-def message_and_check(harness: Harness, where: str, message: dict, timeout: float = ANSWER_TIMEOUT) -> None:
+    where, message = case
     chat_id = message["chat"]["id"]
     start_errors, after = len(harness.errors.records), harness.mark()
-    harness.push("message", message)
+    harness.wait_handled(harness.push("message", message))
     person = not message["from"]["is_bot"]
-    if starts_with_command(message) or (where == "private" and not person):
-        harness.settle()  # the CommandHandler's to read (some commands answer a bot, others not): either is fine
-    elif where == "private" or (person and addressed_to_bot(message)):
-        harness.answer_in(chat_id, after, timeout)
+    if is_command(message) and (where == "group" or not person):
+        pass  # the CommandHandler's to read: a command from a bot, or in a group, gets an answer or none
+    elif person and (where == "private" or addressed_to_bot(message)):
+        harness.answered(chat_id, after)
     else:
-        harness.silence_in(chat_id, after)
-    harness.no_errors_since(start_errors)
-    harness.all_accepted_since(after)
+        harness.silent(chat_id, after)
+    harness.healthy(start_errors, after)
 
+
+# Commands ----------------------------------------------------------------------------------------
 
 _COMMANDS = [
     "/start",
@@ -578,45 +712,50 @@ _COMMANDS = [
     "/reindex",
     "/nope",
     "/start@other_bot",
+    f"/ask{BOT_MENTION}",
 ]
+# Entities after the command that a command's reading must survive; a bot_command cutting an emoji is
+# the open bug further down (bot/context.py), kept out of generation until it is fixed.
+_AFTER_COMMAND = [t for t in _ENTITY_TYPES if t != "bot_command"]
 
 
-@FUZZ
-@given(
-    command=st.sampled_from(_COMMANDS),
-    # A NUL in /remove's argument is the xfail test below.
-    argument=st.one_of(st.just(""), any_text.map(lambda value: value[:300]), file_names).map(
-        lambda value: value.replace("\x00", "")
-    ),
-    admin=st.booleans(),
-)
+@st.composite
+def commands(draw: st.DrawFn) -> tuple[str, str, list[dict]]:
+    """(command, its argument, entities after Telegram's own)."""
+    command = draw(st.sampled_from(_COMMANDS))
+    argument = draw(st.one_of(st.just(""), any_text.map(lambda value: value[:300]), file_names))
+    body = f"{command} {argument}" if argument else command
+    return command, argument, draw(entities(body, _AFTER_COMMAND))
+
+
+@fuzz(60)
+@example(case=("/remove", "a\x00b.txt", []), admin=True)  # ValueError before 2fa53d2
+@example(case=("/remove", "0" * 300, []), admin=True)  # OSError: File name too long, before 2fa53d2
+@example(case=("/remove", _SEED_NAMES[0], []), admin=True)  # moved out of the corpus
+@given(case=commands(), admin=st.booleans())
 def test_every_command_in_a_private_chat_is_answered(
-    harness: Harness, command: str, argument: str, admin: bool
+    harness: Harness, case: tuple[str, str, list[dict]], admin: bool
 ) -> None:
-    if admin and command == "/remove":  # a name over 255 bytes is the xfail test below
-        argument = argument.encode()[:255].decode(errors="ignore")
-    command_and_check(harness, command, argument, admin)
+    command_and_check(harness, *case, admin=admin)
 
 
-def command_and_check(harness: Harness, command: str, argument: str, admin: bool) -> None:
-    if admin and command == "/reindex" and argument.strip().lower() != "cancel":
-        argument = "cancel"  # a rebuild per example is too slow; the uploads start real ones
+def command_and_check(harness: Harness, command: str, argument: str, extra: list[dict], admin: bool) -> None:
     user_id = next(harness.admins) if admin else next(_USERS)
     body = f"{command} {argument}" if argument else command
     start_errors, after = len(harness.errors.records), harness.mark()
-    emulator = harness.emulator
-    harness.run(_on_loop(lambda: emulator.send_text(user_id, emulator.user(user_id), body)))
-    reply = harness.answer_in(user_id, after)
+    update_id = harness.push("message", command_message(user_id, body, extra))
+    reply = harness.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == user_id, after)
     if command == "/remove" and admin and reply.params["text"].startswith("Moved"):
         harness.expected.pop(argument.strip())
-    harness.no_errors_since(start_errors)
-    harness.all_accepted_since(after)
+    harness.cancel_rebuild()  # /remove, or /reindex
+    harness.wait_handled(update_id)
+    harness.healthy(start_errors, after)
 
 
 # Non-message updates the bot must not answer ---------------------------------------------------------
 
 
-@FUZZ
+@fuzz(40)
 @given(
     kind=st.sampled_from(["edited_message", "channel_post", "message"]),
     body=any_text,
@@ -641,9 +780,9 @@ def test_edits_channel_posts_and_messages_from_no_person_get_silence(
     if kind == "edited_message":
         message["edit_date"] = int(time.time())
     start_errors, after = len(harness.errors.records), harness.mark()
-    harness.push(kind, message)
-    harness.silence_in(chat_id, after)
-    harness.no_errors_since(start_errors)
+    harness.wait_handled(harness.push(kind, message))
+    harness.silent(chat_id, after)
+    harness.healthy(start_errors, after)
 
 
 # Buttons -------------------------------------------------------------------------------------------
@@ -664,10 +803,6 @@ def _buttons(message: dict) -> list[str]:
     return [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
-def _toast(call: Call) -> str | None:
-    return call.params.get("text")
-
-
 def press_and_check(harness: Harness, answer: int, choice: int, forged: str | None, lang: str, whose: str) -> None:
     """Press a button of one of the answers given at the start (or forged data on it); check its answer."""
     chat_id, message = harness.answers[answer]
@@ -679,25 +814,29 @@ def press_and_check(harness: Harness, answer: int, choice: int, forged: str | No
     payload["chat_instance"] = "ci"
     payload["message"] = {k: v for k, v in message.items() if k != "html"}
     start_errors, after = len(harness.errors.records), harness.mark()
-    harness.push("callback_query", payload)
-    answered = harness.wait_call(
-        lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == payload["id"], after
-    )
-    assert answered.ok, answered.result
-    toast = _toast(answered)
+    harness.wait_handled(harness.push("callback_query", payload))
+    answers = [
+        c
+        for c in emulator.calls[after:]
+        if c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == payload["id"]
+    ]
+    assert len(answers) == 1, emulator.summary()[after:]
+    toast = answers[0].params.get("text")
     lang = lang if lang in ("en", "fr") else "en"
     if data not in real:
         assert toast in {bot_text("bad_button", lang), bot_text("expired", lang)}, (data, toast)
-    elif data.startswith(("full:", "more:")):
-        if toast is None:  # shown: the passages go to the answer's chat
-            assert harness.answer_in(chat_id, after).params["text"]
+    elif data.startswith("full:"):  # the passage's full text, in the answer's chat
+        assert toast is None and harness.answered(chat_id, after).params["text"], toast
+    elif data.startswith("more:"):  # the next passages, or a toast when there are no more
+        assert toast in {bot_text("no_more", "en"), bot_text("no_more", "fr")} or (
+            toast is None and harness.answered(chat_id, after).params["text"]
+        ), toast
     else:
         assert toast and any(word in toast for word in ("Recorded", "Changed", "Already", "enregistré", "changé"))
-    harness.no_errors_since(start_errors)
-    harness.all_accepted_since(after)
+    harness.healthy(start_errors, after)
 
 
-@FUZZ
+@fuzz(60)
 @given(
     answer=st.integers(0, len(QUESTIONS) - 1),
     choice=st.integers(0, 20),
@@ -709,49 +848,56 @@ def test_every_button_press_is_answered(harness: Harness, answer, choice, forged
     press_and_check(harness, answer, choice, forged, lang, whose)
 
 
-@FUZZ
+@fuzz(25)
 @given(data=st.one_of(forged_data, st.sampled_from(["full:AAAAAAAA:0", "more:AAAAAAAA:3", "up:AAAAAAAA:0"])))
 def test_a_press_on_an_inline_message_is_answered(harness: Harness, data: str) -> None:
     """A button under a message sent inline carries no chat; the bot never sends one, so it is forged."""
     start_errors, after = len(harness.errors.records), harness.mark()
     query_id = f"cbi{after}"
     user = BotApiEmulator.user(next(_USERS))
-    harness.push(
-        "callback_query", {"id": query_id, "from": user, "inline_message_id": "AAE", "chat_instance": "x", "data": data}
+    harness.wait_handled(
+        harness.push(
+            "callback_query",
+            {"id": query_id, "from": user, "inline_message_id": "AAE", "chat_instance": "x", "data": data},
+        )
     )
-    answered = harness.wait_call(
-        lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id, after
-    )
-    assert answered.ok
-    harness.no_errors_since(start_errors)
+    answered = [c for c in harness.emulator.calls[after:] if c.params.get("callback_query_id") == query_id]
+    assert [c.method for c in answered] == ["answerCallbackQuery"]
+    harness.healthy(start_errors, after)
 
 
 # Inline queries ----------------------------------------------------------------------------------
 
 
-@FUZZ
+@fuzz(25)
 @given(
     query=any_text.map(lambda value: value[:256]),
-    offset=st.sampled_from(["", "0", "10", "x"]),
+    offset=st.sampled_from(["", "0", "10", "x", "-1", "99999999999999999999"]),
     chat_type=st.sampled_from([None, "private", "group", "supergroup", "channel", "sender"]),
     lang=st.sampled_from(["en", "fr", None]),
 )
 def test_every_inline_query_is_answered(harness: Harness, query: str, offset: str, chat_type, lang) -> None:
     emulator = harness.emulator
-    user = emulator.user(next(_USERS), lang)
     start_errors, after = len(harness.errors.records), harness.mark()
-    query_id = harness.run(_on_loop(lambda: emulator.inline_query(user, query, offset, chat_type)))
-    answered = harness.wait_call(
-        lambda c: c.method == "answerInlineQuery" and str(c.params.get("inline_query_id")) == query_id, after
-    )
-    assert answered.ok, answered.result
-    harness.no_errors_since(start_errors)
+    query_id = f"iqf{after}"
+    payload: dict = {"id": query_id, "from": emulator.user(next(_USERS), lang), "query": query, "offset": offset}
+    if chat_type:
+        payload["chat_type"] = chat_type
+    emulator.inline_queries[query_id] = payload  # what the emulator checks answerInlineQuery against
+    harness.wait_handled(harness.push("inline_query", payload))
+    answered = [
+        c
+        for c in emulator.calls[after:]
+        if c.method == "answerInlineQuery" and str(c.params.get("inline_query_id")) == query_id
+    ]
+    assert len(answered) == 1, emulator.summary()[after:]
+    harness.healthy(start_errors, after)
 
 
 # After a restart ---------------------------------------------------------------------------------
 
 
-@FUZZ
+@fuzz(30)
 @given(
     answer=st.integers(0, len(QUESTIONS) - 1),
     choice=st.integers(0, 20),
@@ -768,7 +914,7 @@ def test_buttons_work_after_a_restart(harness: Harness, answer, choice, forged, 
     press_and_check(harness, answer, choice, forged, lang, whose)
 
 
-# Bugs the fuzzing found (issue 20): each its one example, expected to fail until bot/ or index/ is fixed -----
+# Bugs the fuzzing found, open: outside bot/handlers/questions.py, each its example, expected to fail ----------
 
 
 @contextmanager
@@ -781,68 +927,17 @@ def errors_kept_to_this_test(harness: Harness) -> Iterator[None]:
         del harness.errors.records[start:]
 
 
-_ONLY_EXAMPLES = settings(FUZZ, phases=[Phase.explicit])
-
-
 @pytest.mark.xfail(
     strict=True,
-    reason="bug: safe_upload_name lets a NUL through; os.link raises ValueError (not OSError) in write_upload, "
-    "the error handler logs it and apologises instead of refusing the name (index/ingest/corpus_changes.py)",
+    reason="bug: command_argument (bot/context.py) reads every bot_command entity with python-telegram-bot's "
+    "parse_entities, which raises UnicodeDecodeError for one cutting an emoji; bot.entities.entity_texts "
+    "reads them safely",
 )
-@_ONLY_EXAMPLES
-@example(name="x\x00.txt")
-@given(name=file_names)
-def test_a_nul_byte_in_an_uploaded_file_name_is_refused(harness: Harness, name: str) -> None:
+@pytest.mark.parametrize("command", ["/ask", "/remove", "/reindex"])
+def test_a_second_command_entity_cutting_an_emoji_is_read_without_failing(harness: Harness, command: str) -> None:
     with errors_kept_to_this_test(harness):
-        upload_and_check(harness, name, f"A headline\n\nA body of its own {next(_USERS)}.\n".encode(), "", "admin")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: corpus_file resolves a name holding a NUL; Path.resolve raises ValueError, not UnsafeName "
-    "(index/ingest/corpus_changes.py), so /remove logs an error instead of refusing the name",
-)
-@_ONLY_EXAMPLES
-@example(argument="a\x00b.txt")
-@given(argument=st.text())
-def test_a_nul_byte_in_remove_is_refused(harness: Harness, argument: str) -> None:
-    with errors_kept_to_this_test(harness):
-        command_and_check(harness, "/remove", argument, admin=True)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: /remove with a name over 255 bytes: Path.is_file raises OSError (File name too long) in "
-    "remove_command, outside its try (bot/handlers/corpus_changes.py)",
-)
-@_ONLY_EXAMPLES
-@example(argument="0" * 300)
-@given(argument=st.text())
-def test_a_name_over_255_bytes_in_remove_is_refused(harness: Harness, argument: str) -> None:
-    with errors_kept_to_this_test(harness):
-        command_and_check(harness, "/remove", argument, admin=True)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a mention entity ending inside a character of two UTF-16 units (an emoji) makes "
-    "Message.parse_entities raise UnicodeDecodeError in without_bot_mentions (bot/handlers/questions.py)",
-)
-@_ONLY_EXAMPLES
-@example(body="😀 hello", entity={"type": "mention", "offset": 0, "length": 1})
-@given(body=st.text(), entity=st.fixed_dictionaries({}))
-def test_an_entity_splitting_an_emoji_is_read_without_failing(harness: Harness, body: str, entity: dict) -> None:
-    user_id = next(_USERS)
-    message = {
-        "message_id": 1,
-        "date": int(time.time()),
-        "chat": _chat_of(user_id),
-        "from": BotApiEmulator.user(user_id),
-        "text": body,
-        "entities": [entity],
-    }
-    with errors_kept_to_this_test(harness):
-        message_and_check(harness, "private", message, timeout=10)  # the bug: no answer at all
+        cutting = {"type": "bot_command", "offset": len(command) + 1, "length": 1}
+        command_and_check(harness, command, "😀 x", [cutting], admin=True)
 
 
 # At the end: the state file and the corpus ------------------------------------------------------
@@ -850,7 +945,9 @@ def test_an_entity_splitting_an_emoji_is_read_without_failing(harness: Harness, 
 
 def test_the_state_file_and_the_corpus_stay_consistent(harness: Harness) -> None:
     harness.run(harness.idle(), 400)
-    harness.no_errors_since(0)
+    logged = harness.errors.since(0)
+    assert not logged, f"ERROR logged: {logged}"
+    harness.corpus_holds_what_was_saved()
     path = harness.settings.state_path
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -866,13 +963,3 @@ def test_the_state_file_and_the_corpus_stay_consistent(harness: Harness) -> None
     assert all(isinstance(u, int) and isinstance(t, float) for u, t in quota)
     for vote in read_votes(path):
         assert vote.vote in (1, -1) and vote.passages and vote.key in keys
-
-    corpus = harness.corpus
-    assert [p for p in corpus.iterdir() if not p.is_file()] == [], "no folder appears in the corpus"
-    held = {p.name: p.read_bytes() for p in corpus.iterdir()}
-    if harness.captioned:
-        assert SIDECAR_NAME in held
-    held.pop(SIDECAR_NAME, None) if harness.captioned else None
-    assert sorted(held) == sorted(harness.expected)
-    assert held == harness.expected
-    assert all("/" not in name and "\x00" not in name and not name.startswith(".") for name in held)
