@@ -611,10 +611,16 @@ def document_bytes(draw: st.DrawFn, name: str = "") -> bytes:
 
 
 @st.composite
-def uploads(draw: st.DrawFn) -> tuple[str, bytes, str, str]:
-    """(file name, its bytes, the caption, who sends it: an admin, a user or a group)."""
-    name = draw(file_names)
-    return name, draw(document_bytes(name)), draw(captions), draw(st.sampled_from(["admin"] * 3 + ["user", "group"]))
+def uploads(draw: st.DrawFn) -> tuple[str | None, bytes, str, str]:
+    """(file name, or None for a document Telegram sends without one; its bytes; the caption; who sends
+    it: an admin, a user or a group)."""
+    name = draw(st.one_of(file_names, st.none()))
+    data = draw(document_bytes(name or ""))
+    return name, data, draw(captions), draw(st.sampled_from(["admin"] * 3 + ["user", "group"]))
+
+
+# The size a document announces: its own, none (Telegram may leave it out), or a lie either way.
+announced_sizes = st.one_of(st.just("own"), st.none(), st.sampled_from([0, 1, 2**31, 10**12]))
 
 
 # Documents ---------------------------------------------------------------------------------------
@@ -622,26 +628,33 @@ def uploads(draw: st.DrawFn) -> tuple[str, bytes, str, str]:
 
 @fuzz(40)
 # Before 2fa53d2 (issue 20): ValueError from os.link for the NUL, OSError for the 300-byte name.
-@example(upload=("x\x00.txt", b"A headline\n\nA body with a NUL in its name.\n", "", "admin"))
-@example(upload=("é" * 150 + ".txt", b"A headline\n\nA body with 300 bytes of name.\n", "", "admin"))
+@example(upload=("x\x00.txt", b"A headline\n\nA body with a NUL in its name.\n", "", "admin"), size="own")
+@example(upload=("é" * 150 + ".txt", b"A headline\n\nA body with 300 bytes of name.\n", "", "admin"), size="own")
 @example(
-    upload=("Доха ‏مرحبا 😀.md", b"Doha\n\nA body of its own, and a caption.\n", "title: Doha\ndate: 2025-02", "admin")
+    upload=("Доха ‏مرحبا 😀.md", b"Doha\n\nA body of its own, and a caption.\n", "title: Doha\ndate: 2025-02", "admin"),
+    size=None,
 )
-@given(uploads())
+@given(uploads(), announced_sizes)
 def test_every_document_is_answered_and_only_saved_uploads_reach_the_corpus(
-    harness: Harness, upload: tuple[str, bytes, str, str]
+    harness: Harness, upload: tuple[str | None, bytes, str, str], size: int | str | None
 ) -> None:
-    upload_and_check(harness, *upload)
+    upload_and_check(harness, *upload, size=size)
 
 
-def upload_and_check(harness: Harness, name: str, data: bytes, caption: str, sender: str) -> None:
+def upload_and_check(
+    harness: Harness, name: str | None, data: bytes, caption: str, sender: str, size: int | str | None = "own"
+) -> None:
     user_id = next(harness.admins) if sender == "admin" else next(_USERS)
     chat_id = next(_GROUPS) if sender == "group" else user_id
     start_errors, after = len(harness.errors.records), harness.mark()
     emulator = harness.emulator
     file_id = f"fuzz{after}-{user_id}"
     emulator.files[file_id] = data
-    document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": name, "file_size": len(data)}
+    document: dict = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+    if name is not None:
+        document["file_name"] = name
+    if size is not None:
+        document["file_size"] = len(data) if size == "own" else size
     content: dict = {"document": document}
     if caption:
         content["caption"] = caption
@@ -653,6 +666,7 @@ def upload_and_check(harness: Harness, name: str, data: bytes, caption: str, sen
     else:
         reply = harness.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == chat_id, after)
         if reply.params["text"].startswith("Saved <code>"):
+            assert name is not None
             saved = name.strip()  # as safe_upload_name reads it
             assert sender == "admin" and reply.params["text"].startswith(
                 f"Saved <code>{html.escape(saved, False)}</code>"
@@ -803,21 +817,30 @@ def _buttons(message: dict) -> list[str]:
     return [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
+# A game's button carries a game_short_name and no data.
+NO_DATA = "<no data: a game's button>"
+
+
 def press_and_check(
-    harness: Harness, answer: int, choice: int, forged: str | None, lang: str, whose: str, inline: bool = False
+    harness: Harness, answer: int, choice: int, forged: str | None, lang: str, whose: str, where: str = "chat"
 ) -> None:
-    """Press a button of one of the answers given at the start, or forged data on it; or the same under a
-    message sent inline (no chat: the bot puts no buttons there). Check the press's answer."""
+    """Press a button of one of the answers given at the start, or forged data on it, under the answer
+    in its chat (`where`: "chat"), under it once Telegram no longer shows it to the bot ("inaccessible",
+    its date 0), or under a message sent inline ("inline": no chat; the bot puts no buttons there).
+    Check the press's answer."""
     chat_id, message = harness.answers[answer]
     real = _buttons(message)
     data = forged if forged is not None else real[choice % len(real)]
     presser = chat_id if whose == "asker" else next(_USERS)  # another user's: pressed on someone else's answer
     emulator = harness.emulator
-    payload: dict = {"id": f"cb{harness.mark()}-{presser}", "from": emulator.user(presser, lang), "data": data}
-    if inline:
-        payload |= {"inline_message_id": "AAEx", "chat_instance": "x"}
+    payload: dict = {"id": f"cb{harness.mark()}-{presser}", "from": emulator.user(presser, lang), "chat_instance": "ci"}
+    payload |= {"game_short_name": "quiz"} if data == NO_DATA else {"data": data}
+    if where == "inline":
+        payload["inline_message_id"] = "AAEx"
+    elif where == "inaccessible":
+        payload["message"] = {"chat": message["chat"], "message_id": message["message_id"], "date": 0}
     else:
-        payload |= {"message": {k: v for k, v in message.items() if k != "html"}, "chat_instance": "ci"}
+        payload["message"] = {k: v for k, v in message.items() if k != "html"}
     start_errors, after = len(harness.errors.records), harness.mark()
     harness.wait_handled(harness.push("callback_query", payload))
     answers = [
@@ -828,7 +851,7 @@ def press_and_check(
     assert len(answers) == 1, emulator.summary()[after:]
     toast = answers[0].params.get("text")
     lang = lang if lang in ("en", "fr") else "en"
-    if data not in real or (inline and data.startswith(("full:", "more:"))):
+    if data not in real or (where == "inline" and data.startswith(("full:", "more:"))):
         assert toast in {bot_text("bad_button", lang), bot_text("expired", lang)}, (data, toast)
     elif data.startswith("full:"):  # the passage's full text, in the answer's chat
         assert toast is None and harness.answered(chat_id, after).params["text"], toast
@@ -844,16 +867,16 @@ def press_and_check(
 _PRESSES = {
     "answer": st.integers(0, len(QUESTIONS) - 1),
     "choice": st.integers(0, 20),
-    "forged": st.one_of(st.none(), forged_data),
+    "forged": st.one_of(st.none(), forged_data, st.just(NO_DATA)),
     "lang": st.sampled_from(["en", "fr", "es"]),
     "whose": st.sampled_from(["asker", "another user"]),
 }
 
 
 @fuzz(60)
-@given(**_PRESSES)
-def test_every_button_press_is_answered(harness: Harness, answer, choice, forged, lang, whose) -> None:
-    press_and_check(harness, answer, choice, forged, lang, whose)
+@given(**_PRESSES, where=st.sampled_from(["chat", "chat", "inaccessible"]))
+def test_every_button_press_is_answered(harness: Harness, answer, choice, forged, lang, whose, where) -> None:
+    press_and_check(harness, answer, choice, forged, lang, whose, where)
 
 
 @fuzz(25)
@@ -861,7 +884,54 @@ def test_every_button_press_is_answered(harness: Harness, answer, choice, forged
 @example(answer=0, choice=0, forged=None, lang="en", whose="asker")
 @given(**_PRESSES)
 def test_a_press_on_an_inline_message_is_answered(harness: Harness, answer, choice, forged, lang, whose) -> None:
-    press_and_check(harness, answer, choice, forged, lang, whose, inline=True)
+    press_and_check(harness, answer, choice, forged, lang, whose, "inline")
+
+
+# Messages that are no text ---------------------------------------------------------------------------
+
+_NOT_TEXT = {
+    "sticker": {
+        "sticker": {
+            "file_id": "s1",
+            "file_unique_id": "us1",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+    },
+    "photo": {"photo": [{"file_id": "p1", "file_unique_id": "up1", "width": 90, "height": 90}]},
+    "voice": {"voice": {"file_id": "v1", "file_unique_id": "uv1", "duration": 2}},
+    "location": {"location": {"latitude": 51.16, "longitude": 71.47}},
+    "contact": {"contact": {"phone_number": "+77000000000", "first_name": "Ак"}},
+    "dice": {"dice": {"emoji": "🎲", "value": 6}},
+}
+
+
+@fuzz(20)
+@given(
+    kind=st.sampled_from(sorted(_NOT_TEXT)),
+    caption=st.one_of(st.just(""), any_text.map(lambda caption: caption[:1024])),
+    where=st.sampled_from(["private", "group"]),
+    is_bot=st.booleans(),
+)
+def test_a_message_that_is_no_text_is_answered_in_private_only(
+    harness: Harness, kind: str, caption: str, where: str, is_bot: bool
+) -> None:
+    user_id = next(_USERS)
+    chat_id = user_id if where == "private" else next(_GROUPS)
+    content = dict(_NOT_TEXT[kind])
+    if caption and kind in ("photo", "voice"):
+        content |= {"caption": caption, "caption_entities": telegram_entities(caption)}
+    message = harness.emulator.message(chat_id, BotApiEmulator.user(user_id, is_bot=is_bot), **content)
+    start_errors, after = len(harness.errors.records), harness.mark()
+    harness.wait_handled(harness.push("message", message))
+    if where == "private" and not is_bot:
+        assert harness.answered(chat_id, after).params["text"] == bot_text("not_text", "en")
+    else:
+        harness.silent(chat_id, after)
+    harness.healthy(start_errors, after)
 
 
 # Inline queries ----------------------------------------------------------------------------------
