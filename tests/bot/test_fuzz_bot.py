@@ -22,7 +22,7 @@ own with their own event loop (one per module), and each example submits its upd
 
 Profiles (tests/conftest.py): `dev` by default, `ci` when CI=true (the same examples every run), both
 about 20 s on two shared cores (the session's embedder and seed index aside); `long` by hand, 40 times
-as many examples, about ten minutes (see the README's test paragraph):
+as many examples, 12 to 18 minutes (see the README's test paragraph):
     HYPOTHESIS_PROFILE=long python -m pytest -q tests/bot/test_fuzz_bot.py
 """
 
