@@ -746,6 +746,7 @@ def commands(draw: st.DrawFn) -> tuple[str, str, list[dict]]:
 @example(case=("/remove", "a\x00b.txt", []), admin=True)  # ValueError before 2fa53d2
 @example(case=("/remove", "0" * 300, []), admin=True)  # OSError: File name too long, before 2fa53d2
 @example(case=("/remove", _SEED_NAMES[0], []), admin=True)  # moved out of the corpus
+@example(case=("/remove", f"./{_SEED_NAMES[1]}", []), admin=True)  # the same file: moved too
 @given(case=commands(), admin=st.booleans())
 def test_every_command_in_a_private_chat_is_answered(
     harness: Harness, case: tuple[str, str, list[dict]], admin: bool
@@ -760,7 +761,9 @@ def command_and_check(harness: Harness, command: str, argument: str, extra: list
     update_id = harness.push("message", command_message(user_id, body, extra))
     reply = harness.wait_call(lambda c: c.method == "sendMessage" and _chat(c) == user_id, after)
     if command == "/remove" and admin and reply.params["text"].startswith("Moved"):
-        harness.expected.pop(argument.strip())
+        # The file the name leads to inside the corpus ("./x.txt" and "x.txt/" are x.txt).
+        root = harness.corpus.resolve()
+        harness.expected.pop((root / argument.strip()).resolve().relative_to(root).as_posix())
     harness.cancel_rebuild()  # /remove, or /reindex
     harness.wait_handled(update_id)
     harness.healthy(start_errors, after)
