@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import zlib
 
 import pytest
 from pydantic import ValidationError
@@ -26,6 +27,12 @@ async def test_more_and_full_text_work_after_a_restart(emulator, seed_index, emb
     user, answer, message = await answered_then_stopped(emulator, settings, embedder, 41)
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        (kind, stored), = db.execute("SELECT typeof(hits), hits FROM answers").fetchall()
+        assert kind == "blob"
+        text = zlib.decompress(stored).decode()
+        assert "Tokayev" in text and len(stored) < len(text.encode()) / 2
+        # Rewritten as a state file from before the hits were deflated held them: it must still serve.
+        db.execute("UPDATE answers SET hits = ?", (text,))
 
     # A new Application on the same file: the old answer's buttons still work.
     async with running_bot(settings, embedder):
