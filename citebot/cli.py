@@ -195,17 +195,32 @@ def _print_result(result: SearchResult) -> None:
         typer.echo()
 
 
+def _threads() -> list[int]:
+    # Linux sets a priority per thread: the ones already running too (numpy's BLAS pool starts at import).
+    return [int(task.name) for task in Path("/proc/self/task").iterdir()]
+
+
+def lower_priority(increment: int) -> None:
+    """Nice every thread of this process by `increment`; the threads it starts later inherit it."""
+    try:
+        for thread in _threads():
+            os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
+    except OSError:  # no /proc: the calling thread, as POSIX means it
+        os.nice(increment)
+
+
 def lower_to_idle() -> None:
-    """SCHED_IDLE for this process and the threads it starts later (the engine's OpenMP pool).
+    """SCHED_IDLE for every thread of this process and the ones it starts later (the engine's OpenMP pool).
 
     A niced build still took the cores from the answers' OpenMP threads: each of their waits let the
     build in, and the answers then waited out its time slice. At SCHED_IDLE the build runs only while
     no other thread wants the core, and a waking answer thread preempts it at once.
     """
     try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        for thread in _threads():
+            os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):  # not Linux: the lowest nice level is the nearest thing
-        os.nice(19)
+        lower_priority(19)
 
 
 @app.command()
@@ -242,7 +257,7 @@ def build(
     if idle:
         lower_to_idle()
     elif nice:
-        os.nice(nice)
+        lower_priority(nice)
     settings = _settings(corpus, index)
     if progress_jsonl:
         report = _run_build(settings, _print_progress_line)
