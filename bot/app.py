@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -22,6 +22,7 @@ from telegram.ext import (
 from bot.answers import VOTE_PATTERN
 from bot.context import CONTEXT_TYPES
 from bot.handlers import admin, buttons, corpus_changes, errors, inline, questions, votes
+from bot.journal import JournalledProcessor, JournalledQueue, UpdateJournal
 from bot.service import RetrievalService
 from bot.settings import BotSettings
 from bot.texts import COMMANDS
@@ -78,14 +79,19 @@ async def _register_commands(application: Application) -> None:
 
 async def _start(application: Application) -> None:
     await application.bot_data.state.open()
+    # Before the updater or the webhook server starts: what a killed process left is queued first.
+    for body in await application.bot_data.journal.open():
+        await application.update_queue.put(Update.de_json(body, application.bot))
     await _register_commands(application)
 
 
 async def _stop(application: Application) -> None:
     await application.bot_data.state.close()
+    await application.bot_data.journal.close()
 
 
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
+    journal = UpdateJournal(settings.state_path.parent)
     application = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -94,14 +100,16 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Handlers get a BotContext, and bot_data is a BotServices: typed, no string keys.
         .context_types(CONTEXT_TYPES)
-        # One slow question (or a rebuild) must not hold up the others.
-        .concurrent_updates(True)
+        # One slow question (or a rebuild) must not hold up the others; every update is written down
+        # from before Telegram is told it arrived until its handlers are done (bot/journal.py).
+        .update_queue(JournalledQueue(journal))
+        .concurrent_updates(JournalledProcessor(journal))
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
         .post_init(_start)
         .post_shutdown(_stop)
         .build()
     )
-    application.bot_data.fill(settings, service)  # a BotServices, created empty by the builder
+    application.bot_data.fill(settings, service, journal)  # a BotServices, created empty by the builder
     new_message = filters.UpdateType.MESSAGE
     for name, callback in (
         ("start", questions.start),

@@ -16,6 +16,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.inline import SEARCHES_PER_QUESTION, InlineSearches
+from bot.journal import UpdateJournal
 from bot.rebuild import RebuildJob
 from bot.service import RetrievalService
 from bot.settings import BotSettings
@@ -30,6 +31,7 @@ class BotServices:
     settings: BotSettings
     service: RetrievalService
     state: StateStore
+    journal: UpdateJournal
     inline_searches: InlineSearches
 
     def __init__(self) -> None:
@@ -37,10 +39,11 @@ class BotServices:
         # then its build process.
         self.rebuilding: RebuildJob | Literal["starting"] | None = None
 
-    def fill(self, settings: BotSettings, service: RetrievalService) -> None:
+    def fill(self, settings: BotSettings, service: RetrievalService, journal: UpdateJournal) -> None:
         self.settings = settings
         self.service = service
         self.state = StateStore(settings.state_path)
+        self.journal = journal
         self.inline_searches = InlineSearches(SEARCHES_PER_QUESTION * settings.questions_per_minute)
 
 
