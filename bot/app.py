@@ -16,6 +16,7 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    Updater,
     filters,
 )
 
@@ -82,7 +83,24 @@ async def _start(application: Application) -> None:
 
 
 async def _stop(application: Application) -> None:
+    # A replica stopping in the middle of a rebuild frees the claim now, not when its lease expires.
+    await application.bot_data.rebuild_claim.release()
     await application.bot_data.state.close()
+
+
+class ListeningUpdater(Updater):
+    """python-telegram-bot's webhook server without its setWebhook call at start (WEBHOOK_REGISTER off).
+
+    Behind a load balancer every replica listens, and one of them registers WEBHOOK_URL: the others
+    must not, or each restart would set it again (and a replica with a stale URL or secret would take
+    the webhook from the rest).
+    """
+
+    __slots__ = ()
+
+    async def _bootstrap(self, *args: object, **kwargs: object) -> None:
+        # Updater.start_webhook's only call to Telegram before it listens: setWebhook.
+        log.info("WEBHOOK_REGISTER is off: listening without calling setWebhook")
 
 
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
@@ -146,6 +164,8 @@ def run(settings: BotSettings, service: RetrievalService, webhook: bool) -> None
         application.run_polling(allowed_updates=UPDATES)
         return
     assert settings.webhook_url is not None
+    if not settings.webhook_register:
+        application.updater = ListeningUpdater(application.bot, application.update_queue)
     application.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,
