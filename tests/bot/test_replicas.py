@@ -1,5 +1,7 @@
 """Two `citebot serve --webhook` processes on one PostgreSQL and one index, behind a "load balancer"
-(the test, posting each update to the replica it picks): either answers any update.
+(the test, posting each update to the replica it picks): either answers any update, one of them
+registers the webhook, one /reindex runs at a time across both (and is cancelled from either),
+and both answer from the index it publishes.
 
 Which replica sent a reply is never in doubt: an update reaches one replica only, and the other
 has nothing to answer.
@@ -46,6 +48,8 @@ async def test_two_replicas_on_one_postgresql_answer_any_update(emulator, seed_i
         ADMIN_IDS=str(ADMIN),
         QUESTIONS_PER_MINUTE="3",
         PROGRESS_EDIT_SECONDS="0.2",
+        # Renewed every 0.5 s: a cancel asked on the other replica is seen within that.
+        REBUILD_LEASE_SECONDS="3",
     )
     a = Replica("A", env)  # registers the webhook
     b = Replica("B", env | {"WEBHOOK_REGISTER": "false"})  # only listens
@@ -56,6 +60,7 @@ async def test_two_replicas_on_one_postgresql_answer_any_update(emulator, seed_i
             await _one_registers(emulator, b)
             await _answers_buttons_follow_ups_and_quotas_cross_replicas(emulator, http, a, b)
             await _one_rebuild_at_a_time_and_both_serve_the_new_index(emulator, http, a, b, corpus, postgres_url)
+            await _a_cancel_sent_to_one_replica_stops_the_others_rebuild(emulator, http, a, b, corpus, postgres_url)
         finally:
             codes = await asyncio.gather(a.stop(), b.stop())
     for replica, code in zip((a, b), codes, strict=True):
@@ -105,14 +110,7 @@ async def _answers_buttons_follow_ups_and_quotas_cross_replicas(emulator, http, 
 async def _one_rebuild_at_a_time_and_both_serve_the_new_index(
     emulator, http, a: Replica, b: Replica, corpus: Path, postgres_url: str
 ) -> None:
-    body = " ".join(
-        f"Officials from Astana and Reykjavik discussed geothermal energy, project {i}, and agreed to share "
-        "drilling expertise before the end of the year."
-        for i in range(6)
-    )
-    (corpus / "geo_001.txt").write_text(
-        f"Kazakhstan and Iceland sign a geothermal agreement\n\n date 2026-05-04\n\n{body}\n", encoding="utf-8"
-    )
+    _article(corpus / "geo_001.txt")
     admin = emulator.user(ADMIN)
     start = len(emulator.calls)
     await a.post(http, text_update(emulator, ADMIN, admin, "/reindex"))
@@ -136,6 +134,40 @@ async def _one_rebuild_at_a_time_and_both_serve_the_new_index(
         await replica.post(http, text_update(emulator, chat, emulator.user(chat), GEO))
         answer = await emulator.reply_to(chat, after=start)
         assert "geo_001.txt" in passages(answer.params["text"])[0], replica.name
+
+
+async def _a_cancel_sent_to_one_replica_stops_the_others_rebuild(
+    emulator, http, a: Replica, b: Replica, corpus: Path, postgres_url: str
+) -> None:
+    _article(corpus / "geo_002.txt")
+    admin = emulator.user(ADMIN)
+    start = len(emulator.calls)
+    await b.post(http, text_update(emulator, ADMIN, admin, "/reindex"))  # B may hold it now A released it
+    status = await emulator.reply_to(ADMIN, after=start)
+    assert "Rebuilding" in status.params["text"]
+    start = len(emulator.calls)
+    await a.post(http, text_update(emulator, ADMIN, admin, "/reindex cancel"))
+    assert "Stopping the rebuild" in (await emulator.reply_to(ADMIN, after=start)).params["text"]
+    ended = await emulator.wait_for(
+        lambda c: c.method == "editMessageText"
+        and str(c.params["message_id"]) == str(status.result["message_id"])
+        and ("cancelled" in c.params["text"] or "rebuilt" in c.params["text"]),
+        timeout=300,
+        after=start,
+    )
+    assert "Rebuild cancelled" in ended.params["text"]
+    await _released(postgres_url)
+
+
+def _article(path: Path) -> None:
+    body = " ".join(
+        f"Officials from Astana and Reykjavik discussed geothermal energy, project {i}, and agreed to share "
+        "drilling expertise before the end of the year."
+        for i in range(6)
+    )
+    path.write_text(
+        f"Kazakhstan and Iceland sign a geothermal agreement\n\n date 2026-05-04\n\n{body}\n", encoding="utf-8"
+    )
 
 
 async def _released(url: str) -> None:
