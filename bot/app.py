@@ -46,12 +46,26 @@ class TokenRedactingFormatter(logging.Formatter):
         return super().format(record).replace(self._token, "<token>")
 
 
+def _state_outages() -> tuple[type[BaseException], ...]:
+    """PostgreSQL gone or refusing connections (the pool's timeout included), when psycopg is installed."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.OperationalError,)
+
+
 class ExpectedNetworkErrors(logging.Filter):
-    """An unreachable API or a rejected token is an operating condition, not a bug: one line, no traceback."""
+    """An unreachable API, a rejected token or an unreachable state database is an operating condition,
+    not a bug: one line, no traceback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._expected = (NetworkError, InvalidToken, *_state_outages())
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NetworkError | InvalidToken):
+        if isinstance(error, self._expected):
             record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
             record.args, record.exc_info, record.exc_text = None, None, None
         return True

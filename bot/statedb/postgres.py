@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     import psycopg_pool
 
 CONNECT_TIMEOUT = 10
+# How long a statement waits for a free connection: with the server gone, an update gets the apology
+# after this, not after the pool's default 30 s (a healthy pool hands one over in milliseconds).
+POOL_WAIT = 5.0
 # The advisory lock keys (two int4) of citebot's transactions: "cite" in ASCII, then the topic, so
 # they stay apart from other applications' locks on a shared server.
 _LOCK_SPACE = 0x63697465
@@ -108,6 +111,7 @@ class PostgresDatabase(Database):
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
             open=False,
             name="citebot-state",
+            timeout=POOL_WAIT,
         )
         try:
             await pool.open(wait=True, timeout=CONNECT_TIMEOUT)

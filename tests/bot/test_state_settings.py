@@ -103,3 +103,19 @@ async def test_feedback_export_reads_the_votes_in_postgresql(postgres, postgres_
     _one_line(failed, "cannot read the PostgreSQL state database at 127.0.0.1:")
     empty = await asyncio.to_thread(_citebot, {}, "feedback", "export", "--state-url", postgres.new_database())
     _one_line(empty, "holds no citebot state")
+
+
+def test_a_state_database_outage_is_logged_in_one_line():
+    """An update that fails because PostgreSQL is gone is an operating condition: no traceback per update."""
+    import logging
+
+    from psycopg_pool import PoolTimeout
+
+    from bot.app import ExpectedNetworkErrors
+
+    error = PoolTimeout("couldn't get a connection after 5.00 sec")
+    record = logging.LogRecord("bot", logging.ERROR, __file__, 1, "error while handling an update", None, None)
+    record.exc_info = (PoolTimeout, error, None)
+    assert ExpectedNetworkErrors().filter(record)
+    assert record.exc_info is None
+    assert record.getMessage() == f"error while handling an update (PoolTimeout: {error})"
