@@ -48,8 +48,8 @@ async def test_two_replicas_on_one_postgresql_answer_any_update(emulator, seed_i
         ADMIN_IDS=str(ADMIN),
         QUESTIONS_PER_MINUTE="3",
         PROGRESS_EDIT_SECONDS="0.2",
-        # Renewed every 0.5 s: a cancel asked on the other replica is seen within that.
-        REBUILD_LEASE_SECONDS="3",
+        # Renewed every second: a cancel asked on the other replica is seen within that.
+        REBUILD_LEASE_SECONDS="6",
     )
     a = Replica("A", env)  # registers the webhook
     b = Replica("B", env | {"WEBHOOK_REGISTER": "false"})  # only listens
