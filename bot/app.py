@@ -16,6 +16,7 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    Updater,
     filters,
 )
 
@@ -46,12 +47,26 @@ class TokenRedactingFormatter(logging.Formatter):
         return super().format(record).replace(self._token, "<token>")
 
 
+def _state_outages() -> tuple[type[BaseException], ...]:
+    """PostgreSQL gone or refusing connections (the pool's timeout included), when psycopg is installed."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.OperationalError,)
+
+
 class ExpectedNetworkErrors(logging.Filter):
-    """An unreachable API or a rejected token is an operating condition, not a bug: one line, no traceback."""
+    """An unreachable API, a rejected token or an unreachable state database is an operating condition,
+    not a bug: one line, no traceback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._expected = (NetworkError, InvalidToken, *_state_outages())
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NetworkError | InvalidToken):
+        if isinstance(error, self._expected):
             record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
             record.args, record.exc_info, record.exc_text = None, None, None
         return True
@@ -86,8 +101,25 @@ async def _start(application: Application) -> None:
 
 
 async def _stop(application: Application) -> None:
+    # A replica stopping in the middle of a rebuild frees the claim now, not when its lease expires.
+    await application.bot_data.rebuild_claim.release()
     await application.bot_data.state.close()
     await application.bot_data.journal.close()
+
+
+class ListeningUpdater(Updater):
+    """python-telegram-bot's webhook server without its setWebhook call at start (WEBHOOK_REGISTER off).
+
+    Behind a load balancer every replica listens, and one of them registers WEBHOOK_URL: the others
+    must not, or each restart would set it again (and a replica with a stale URL or secret would take
+    the webhook from the rest).
+    """
+
+    __slots__ = ()
+
+    async def _bootstrap(self, *args: object, **kwargs: object) -> None:
+        # Updater.start_webhook's only call to Telegram before it listens: setWebhook.
+        log.info("WEBHOOK_REGISTER is off: listening without calling setWebhook")
 
 
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
@@ -154,6 +186,8 @@ def run(settings: BotSettings, service: RetrievalService, webhook: bool) -> None
         application.run_polling(allowed_updates=UPDATES)
         return
     assert settings.webhook_url is not None
+    if not settings.webhook_register:
+        application.updater = ListeningUpdater(application.bot, application.update_queue)
     application.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,

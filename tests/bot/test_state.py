@@ -126,7 +126,6 @@ async def test_the_state_file_stops_growing_once_its_retention_is_full(searcher,
         for n in range(300):
             await store.put_answer(Answer(f"question {n}", "en", hits, None))
         await store.db.execute("UPDATE answers SET created = ?", (created,))
-        await store.db.commit()
 
     try:
         await a_window_of_answers(time.time() - 7200)  # the first window, expired at once
@@ -138,7 +137,6 @@ async def test_the_state_file_stops_growing_once_its_retention_is_full(searcher,
             await a_window_of_answers(time.time() - 7200)
             await store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         assert (tmp_path / "state.sqlite3").stat().st_size <= full * 1.1
-        async with store.db.execute("SELECT count(*) FROM answers") as cursor:
-            assert (await cursor.fetchone())[0] == 300
+        assert await store.db.fetchone("SELECT count(*) FROM answers") == (300,)
     finally:
         await store.close()
