@@ -13,9 +13,9 @@ rebuilds) and sends /reindex again at 80 %.
 
 Reports updates sent, answered, deliberately ignored, lost, the bot's unhandled errors, p50/p95 over
 the first and last thousand answers, p95 during the rebuilds against idle, and the bot's RSS and the
-state file's size at start and end. An update counts as lost when its answer never came; those the
-bot had already taken from the Bot API when it was killed are counted apart ("in flight at the
-kill"): Telegram does not send a confirmed update again, so no bot could answer them.
+state file's size at start and end. An update counts as lost when its answer never came, those in
+flight at the kill included: the ones the bot had taken from the Bot API (confirmed, so Telegram
+will not send them again) are answered after the restart from its journal (bot/journal.py).
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +65,8 @@ MIX = {
 }
 # A user's answer that has not come after this long is counted lost (the kill and restart included).
 PATIENCE = 120.0
+# Questions sent all at once a quarter of a second before the kill.
+BURST = 40
 UPLOAD = (
     "Kazakhstan and Mongolia: talks on transit\n\n date 2026-02-10\n\n"
     "Kazakhstan and Mongolia discussed rail transit and grain exports in Astana on Tuesday. "
@@ -83,6 +87,7 @@ class Outcome:
     sent: float
     latency_ms: float | None  # None: lost
     apology: bool = False
+    pending: Pending | None = None
 
 
 @dataclass
@@ -123,6 +128,11 @@ class Soak:
             if pending is not None and not pending.future.done():
                 pending.future.set_result(call)
 
+    def awaited(self) -> set[int]:
+        """The answers awaited right now (ids of their Pending)."""
+        tables = [*self.chats.values(), self.callbacks.values(), self.inlines.values()]
+        return {id(p) for table in tables for p in table if not p.future.done()}
+
     def expect_chat(self, chat: int, kind: str) -> Pending:
         pending = Pending(kind, time.monotonic(), asyncio.get_running_loop().create_future())
         self.chats.setdefault(chat, []).append(pending)
@@ -137,7 +147,7 @@ class Soak:
         try:
             call: Call = await asyncio.wait_for(asyncio.shield(pending.future), PATIENCE)
         except TimeoutError:
-            self.outcomes.append(Outcome(pending.kind, pending.sent, None))
+            self.outcomes.append(Outcome(pending.kind, pending.sent, None, pending=pending))
             return
         apology = "went wrong" in str(call.params.get("text", ""))
         self.outcomes.append(Outcome(pending.kind, pending.sent, (call.at - pending.sent) * 1000, apology))
@@ -241,6 +251,17 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) >= 2 else (values[0] if values else 0.0)
 
 
+async def burst_question(soak: Soak, user_id: int) -> None:
+    pending = soak.expect_chat(user_id, "question")
+    soak.api.send_text(user_id, soak.api.user(user_id), QUESTIONS[user_id % len(QUESTIONS)])
+    await soak.settle(pending)
+
+
+def answers_stored(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT count(*) FROM answers").fetchone()[0]
+
+
 def state_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
 
@@ -277,7 +298,6 @@ async def run(work: Path, updates: int, users: int, rebuild_articles: int, think
     synthetic_articles(corpus, rebuild_articles)
     began = time.monotonic()
     tasks = [asyncio.create_task(user_loop(soak, 10_000 + n, per_user, random.Random(n), think)) for n in range(users)]
-    in_flight_at_kill = 0
 
     async def when(share: float) -> None:
         while len(soak.outcomes) < share * total:
@@ -288,11 +308,16 @@ async def run(work: Path, updates: int, users: int, rebuild_articles: int, think
     print(f"  {len(soak.outcomes)} updates: /reindex with {rebuild_articles} new articles", flush=True)
     await admin_rebuild(soak)
     await when(0.5)
-    in_flight_at_kill = sum(len(w) for w in soak.chats.values()) + len(soak.callbacks) + len(soak.inlines)
+    # A burst of questions just before the kill, so that it lands with work in flight: some taken
+    # from the Bot API and being answered, some not yet taken (Telegram would send those again).
+    burst = [asyncio.create_task(burst_question(soak, 900_000 + n)) for n in range(BURST)]
+    await asyncio.sleep(0.25)
+    at_kill = soak.awaited()
+    unconfirmed = api.unconfirmed_updates
     await asyncio.to_thread(bot.kill)
     print(
-        f"  {len(soak.outcomes)} updates: kill -9 of the bot, {in_flight_at_kill} answers awaited, "
-        f"{api.unconfirmed_updates} updates not confirmed (Telegram keeps those)",
+        f"  {len(soak.outcomes)} updates: kill -9 of the bot, {len(at_kill)} answers awaited, "
+        f"{unconfirmed} updates not confirmed (Telegram keeps those)",
         flush=True,
     )
     bot.start()
@@ -302,7 +327,7 @@ async def run(work: Path, updates: int, users: int, rebuild_articles: int, think
     await when(0.8)
     print(f"  {len(soak.outcomes)} updates: /reindex", flush=True)
     await admin_rebuild(soak)
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks, *burst)
     wall = time.monotonic() - began
     rss_end, state_end = bot.rss_mb(), state_size(state)
     await asyncio.to_thread(bot.stop)  # the emulator must keep answering while the bot shuts down
@@ -312,6 +337,8 @@ async def run(work: Path, updates: int, users: int, rebuild_articles: int, think
     answered = [o for o in soak.outcomes if o.latency_ms is not None and o.kind != "group_chatter"]
     ignored = [o for o in soak.outcomes if o.kind == "group_chatter"]
     lost = [o for o in soak.outcomes if o.latency_ms is None]
+    # Awaited at the kill and never answered: taken from the Bot API, they could only come from the journal.
+    lost_in_flight = [o for o in lost if o.pending is not None and id(o.pending) in at_kill]
     apologies = [o for o in answered if o.apology]
     by_time = sorted(answered, key=lambda o: o.sent)
     first, last = [o.latency_ms for o in by_time[:1000]], [o.latency_ms for o in by_time[-1000:]]
@@ -326,8 +353,10 @@ async def run(work: Path, updates: int, users: int, rebuild_articles: int, think
     print(f"updates sent: {len(soak.outcomes)} from {users} users in {wall:.0f} s ({len(soak.outcomes) / wall:.1f}/s)")
     print(f"  by kind: {dict(Counter(o.kind for o in soak.outcomes))}")
     print(f"answered: {len(answered)}; deliberately ignored: {len(ignored)}; lost: {len(lost)}")
-    if lost:
-        print(f"  lost by kind: {dict(Counter(o.kind for o in lost))} ({in_flight_at_kill} were in flight at the kill)")
+    print(
+        f"  in flight at the kill: {len(at_kill)} answers awaited, {unconfirmed} of their updates not yet taken "
+        f"from the Bot API; {len(lost_in_flight)} of them never answered"
+    )
     print(f"unhandled errors in the bot's log: {len(errors)}; apologies sent: {len(apologies)}")
     print(f"unexpected bot messages: {dict(soak.unexpected) or 0}")
     print(f"first 1000 answers: p50 {statistics.median(first):.0f} ms, p95 {percentile(first, 95):.0f} ms")
@@ -339,7 +368,11 @@ async def run(work: Path, updates: int, users: int, rebuild_articles: int, think
             f"{len(soak.rebuilds)} rebuilds: p95 {percentile(busy, 95):.0f} ms over {len(busy)} ({ratio:.2f}x)"
         )
     print(f"bot RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB at the end")
-    print(f"state file: {state_start / 1024:.0f} KB at start, {state_end / 1024:.0f} KB at the end")
+    stored = answers_stored(state)
+    print(
+        f"state file: {state_start / 1024:.0f} KB at start, {state_end / 1024:.0f} KB at the end, "
+        f"{stored} answers kept ({(state_end - state_start) / max(stored, 1) / 1024:.1f} KB each)"
+    )
     if errors:
         print("first errors:", *errors[:5], sep="\n  ")
     return 1 if lost or errors else 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlparse
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -16,12 +16,14 @@ from telegram.ext import (
     Defaults,
     InlineQueryHandler,
     MessageHandler,
+    Updater,
     filters,
 )
 
 from bot.answers import VOTE_PATTERN
 from bot.context import CONTEXT_TYPES
 from bot.handlers import admin, buttons, corpus_changes, errors, inline, questions, votes
+from bot.journal import JournalledProcessor, JournalledQueue, UpdateJournal
 from bot.service import RetrievalService
 from bot.settings import BotSettings
 from bot.texts import COMMANDS
@@ -45,12 +47,26 @@ class TokenRedactingFormatter(logging.Formatter):
         return super().format(record).replace(self._token, "<token>")
 
 
+def _state_outages() -> tuple[type[BaseException], ...]:
+    """PostgreSQL gone or refusing connections (the pool's timeout included), when psycopg is installed."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.OperationalError,)
+
+
 class ExpectedNetworkErrors(logging.Filter):
-    """An unreachable API or a rejected token is an operating condition, not a bug: one line, no traceback."""
+    """An unreachable API, a rejected token or an unreachable state database is an operating condition,
+    not a bug: one line, no traceback."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._expected = (NetworkError, InvalidToken, *_state_outages())
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, NetworkError | InvalidToken):
+        if isinstance(error, self._expected):
             record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
             record.args, record.exc_info, record.exc_text = None, None, None
         return True
@@ -78,14 +94,36 @@ async def _register_commands(application: Application) -> None:
 
 async def _start(application: Application) -> None:
     await application.bot_data.state.open()
+    # Before the updater or the webhook server starts: what a killed process left is queued first.
+    for body in await application.bot_data.journal.open():
+        await application.update_queue.put(Update.de_json(body, application.bot))
     await _register_commands(application)
 
 
 async def _stop(application: Application) -> None:
+    # A replica stopping in the middle of a rebuild frees the claim now, not when its lease expires.
+    await application.bot_data.rebuild_claim.release()
     await application.bot_data.state.close()
+    await application.bot_data.journal.close()
+
+
+class ListeningUpdater(Updater):
+    """python-telegram-bot's webhook server without its setWebhook call at start (WEBHOOK_REGISTER off).
+
+    Behind a load balancer every replica listens, and one of them registers WEBHOOK_URL: the others
+    must not, or each restart would set it again (and a replica with a stale URL or secret would take
+    the webhook from the rest).
+    """
+
+    __slots__ = ()
+
+    async def _bootstrap(self, *args: object, **kwargs: object) -> None:
+        # Updater.start_webhook's only call to Telegram before it listens: setWebhook.
+        log.info("WEBHOOK_REGISTER is off: listening without calling setWebhook")
 
 
 def build_application(settings: BotSettings, service: RetrievalService) -> Application:
+    journal = UpdateJournal(settings.state_path.parent)
     application = (
         Application.builder()
         .token(settings.token.get_secret_value())
@@ -94,14 +132,16 @@ def build_application(settings: BotSettings, service: RetrievalService) -> Appli
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Handlers get a BotContext, and bot_data is a BotServices: typed, no string keys.
         .context_types(CONTEXT_TYPES)
-        # One slow question (or a rebuild) must not hold up the others.
-        .concurrent_updates(True)
+        # One slow question (or a rebuild) must not hold up the others; every update is written down
+        # from before Telegram is told it arrived until its handlers are done (bot/journal.py).
+        .update_queue(JournalledQueue(journal))
+        .concurrent_updates(JournalledProcessor(journal))
         .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
         .post_init(_start)
         .post_shutdown(_stop)
         .build()
     )
-    application.bot_data.fill(settings, service)  # a BotServices, created empty by the builder
+    application.bot_data.fill(settings, service, journal)  # a BotServices, created empty by the builder
     new_message = filters.UpdateType.MESSAGE
     for name, callback in (
         ("start", questions.start),
@@ -146,6 +186,8 @@ def run(settings: BotSettings, service: RetrievalService, webhook: bool) -> None
         application.run_polling(allowed_updates=UPDATES)
         return
     assert settings.webhook_url is not None
+    if not settings.webhook_register:
+        application.updater = ListeningUpdater(application.bot, application.update_queue)
     application.run_webhook(
         listen=settings.webhook_listen,
         port=settings.webhook_port,

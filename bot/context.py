@@ -16,7 +16,9 @@ from telegram.constants import ChatType, ParseMode
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.inline import SEARCHES_PER_QUESTION, InlineSearches
+from bot.journal import UpdateJournal
 from bot.rebuild import RebuildJob
+from bot.rebuild_claim import RebuildClaim
 from bot.service import RetrievalService
 from bot.settings import BotSettings
 from bot.state import StateStore
@@ -30,17 +32,22 @@ class BotServices:
     settings: BotSettings
     service: RetrievalService
     state: StateStore
+    journal: UpdateJournal
+    # The claim every replica sharing the state sees (`bot/handlers/admin.py` takes and releases it).
+    rebuild_claim: RebuildClaim
     inline_searches: InlineSearches
 
     def __init__(self) -> None:
-        # The rebuild running, if any: "starting" once claimed (`bot/handlers/admin.py` owns this),
+        # This process's rebuild, if any: "starting" once claimed (`bot/handlers/admin.py` owns this),
         # then its build process.
         self.rebuilding: RebuildJob | Literal["starting"] | None = None
 
-    def fill(self, settings: BotSettings, service: RetrievalService) -> None:
+    def fill(self, settings: BotSettings, service: RetrievalService, journal: UpdateJournal) -> None:
         self.settings = settings
         self.service = service
-        self.state = StateStore(settings.state_path)
+        self.state = StateStore(settings.state_location, pool_size=settings.state_pool_size)
+        self.journal = journal
+        self.rebuild_claim = RebuildClaim(self.state, settings.rebuild_lease_seconds)
         self.inline_searches = InlineSearches(SEARCHES_PER_QUESTION * settings.questions_per_minute)
 
 

@@ -76,6 +76,7 @@ def build_environment(settings: BotSettings) -> dict[str, str]:
             "MAX_ARTICLE_CHARS": str(settings.max_article_chars),
             "MAX_HTML_DEPTH": str(settings.max_html_depth),
             "BUILD_NICE": str(settings.build_nice),
+            "BUILD_IDLE": "1" if settings.build_idle else "0",
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
         }
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import NoDecode
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from index.settings import CoreSettings, SettingsError, describe_validation_error
 
@@ -25,6 +25,10 @@ def default_state_path(index_dir: Path) -> Path:
 
 
 class BotSettings(CoreSettings):
+    # A rejected value is never quoted, even in a developer's traceback: the token and STATE_URL's
+    # password are among them.
+    model_config = CoreSettings.model_config | SettingsConfigDict(hide_input_in_errors=True)
+
     token: SecretStr = Field(validation_alias="TELEGRAM_BOT_TOKEN")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="ADMIN_IDS")
     api_url: str = Field("https://api.telegram.org/bot", validation_alias="TELEGRAM_API_URL")
@@ -37,14 +41,25 @@ class BotSettings(CoreSettings):
     webhook_port: int = Field(8443, ge=1, le=65535, validation_alias="WEBHOOK_PORT")
     webhook_url: str | None = Field(None, validation_alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET_TOKEN")
+    # Off on every replica but one behind a load balancer: that one (or an admin, once) calls
+    # setWebhook, the others only listen.
+    webhook_register: bool = Field(True, validation_alias="WEBHOOK_REGISTER")
     # /reindex runs `citebot build` in its own process at this lower CPU priority (nice increment).
     build_nice: int = Field(10, ge=0, le=19, validation_alias="BUILD_NICE")
+    # ...or at SCHED_IDLE (Linux), which keeps the answers' p95 during a rebuild near idle (bench/bot_latency.py).
+    build_idle: bool = Field(True, validation_alias="BUILD_IDLE")
     # OpenMP threads of the build process; 0 leaves the engine's default.
     build_threads: int = Field(0, ge=0, le=64, validation_alias="BUILD_THREADS")
     # Telegram's flood limits: the /reindex status message is edited at most this often.
     progress_edit_seconds: float = Field(3.0, ge=0.2, le=60, validation_alias="PROGRESS_EDIT_SECONDS")
     # Answers behind the buttons survive restarts here; default: beside the index folder.
     state_db: Path | None = Field(None, validation_alias="STATE_DB")
+    # Or a PostgreSQL database, which several replicas share: postgresql://user:password@host:5432/db.
+    state_url: SecretStr | None = Field(None, validation_alias="STATE_URL")
+    # Connections each process keeps to it at most.
+    state_pool_size: int = Field(10, ge=1, le=100, validation_alias="STATE_POOL_SIZE")
+    # The rebuild claim's lease: a replica killed mid-rebuild blocks the next /reindex this long at most.
+    rebuild_lease_seconds: float = Field(30.0, ge=1, le=3600, validation_alias="REBUILD_LEASE_SECONDS")
     # A link an admin sends is fetched within this many seconds overall (connect, redirects, body).
     link_timeout_seconds: float = Field(15.0, gt=0, le=300, validation_alias="LINK_TIMEOUT_SECONDS")
     # Links to loopback, private or link-local addresses (an intranet's pages) are refused unless this is on.
@@ -53,6 +68,11 @@ class BotSettings(CoreSettings):
     @property
     def state_path(self) -> Path:
         return self.state_db or default_state_path(self.index_dir)
+
+    @property
+    def state_location(self) -> Path | str:
+        """Where the state lives: the PostgreSQL URL when STATE_URL is set, else the SQLite file."""
+        return self.state_url.get_secret_value() if self.state_url else self.state_path
 
     @field_validator("token")
     @classmethod
@@ -84,6 +104,25 @@ class BotSettings(CoreSettings):
                 raise ValueError(f"cannot create {value}: {folder} is not a writable folder")
         return value
 
+    @field_validator("state_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The messages never quote the value: it holds a password.
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected a PostgreSQL URL such as postgresql://user:password@host:5432/citebot")
+        try:
+            from psycopg.conninfo import conninfo_to_dict
+        except ImportError:
+            raise ValueError("PostgreSQL support is not installed: pip install 'citebot[postgres]'") from None
+        try:
+            conninfo_to_dict(url)
+        except Exception:  # psycopg's message quotes the URL, password included
+            raise ValueError("not a valid PostgreSQL URL (expected postgresql://user:password@host:5432/db)") from None
+        return SecretStr(url)
+
     @field_validator("api_url", "file_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -103,6 +142,12 @@ class BotSettings(CoreSettings):
     def _webhook_url_is_https(self) -> BotSettings:
         if self.webhook_url is not None and not self.webhook_url.startswith("https://"):
             raise ValueError("WEBHOOK_URL must be the public https:// address Telegram will call")
+        return self
+
+    @model_validator(mode="after")
+    def _one_state_store(self) -> BotSettings:
+        if self.state_url is not None and self.state_db is not None:
+            raise ValueError("set STATE_URL (PostgreSQL) or STATE_DB (an SQLite file), not both")
         return self
 
 

@@ -1,4 +1,5 @@
 """Before the bot starts: is the Bot API there, does it take the token, does it answer like Telegram?
+And does the state store open (`check_state`)?
 
 python-telegram-bot reads getMe's reply into its own types and fails deep inside them when a field is
 missing (an emulator or proxy whose getMe omits `is_bot` gave a 60-line traceback). One request made
@@ -7,9 +8,13 @@ here first turns each way this can go wrong into one line that says what to chec
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from bot.settings import BotSettings
+from bot.state import StateStore
+from bot.statedb import StateUnavailable
 
 # What python-telegram-bot needs of getMe's `result` to build its User, with the type each must have.
 _BOT_FIELDS: dict[str, type | tuple[type, ...]] = {"id": int, "is_bot": bool, "first_name": str, "username": str}
@@ -55,3 +60,18 @@ def check_bot_api(settings: BotSettings) -> dict:
     if result["is_bot"] is not True:
         raise StartupError("TELEGRAM_BOT_TOKEN belongs to a user account, not a bot; take a bot's from @BotFather")
     return result
+
+
+def check_state(settings: BotSettings) -> None:
+    """The state store opens, migrated to this citebot's schema: a PostgreSQL server that is down or
+    refuses the password is said in one line before the model loads, not after."""
+
+    async def open_and_close() -> None:
+        state = StateStore(settings.state_location, pool_size=1)
+        await state.open()
+        await state.close()
+
+    try:
+        asyncio.run(open_and_close())
+    except StateUnavailable as error:
+        raise StartupError(str(error)) from None

@@ -195,6 +195,34 @@ def _print_result(result: SearchResult) -> None:
         typer.echo()
 
 
+def _threads() -> list[int]:
+    # Linux sets a priority per thread: the ones already running too (numpy's BLAS pool starts at import).
+    return [int(task.name) for task in Path("/proc/self/task").iterdir()]
+
+
+def lower_priority(increment: int) -> None:
+    """Nice every thread of this process by `increment`; the threads it starts later inherit it."""
+    try:
+        for thread in _threads():
+            os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + increment)
+    except OSError:  # no /proc: the calling thread, as POSIX means it
+        os.nice(increment)
+
+
+def lower_to_idle() -> None:
+    """SCHED_IDLE for every thread of this process and the ones it starts later (the engine's OpenMP pool).
+
+    A niced build still took the cores from the answers' OpenMP threads: each of their waits let the
+    build in, and the answers then waited out its time slice. At SCHED_IDLE the build runs only while
+    no other thread wants the core, and a waking answer thread preempts it at once.
+    """
+    try:
+        for thread in _threads():
+            os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux: the lowest nice level is the nearest thing
+        lower_priority(19)
+
+
 @app.command()
 def build(
     corpus: CorpusOption = None,
@@ -216,10 +244,20 @@ def build(
             help="Lower the build's CPU priority by this much (0-19), so a bot serving beside it stays fast.",
         ),
     ] = 10,
+    idle: Annotated[
+        bool,
+        typer.Option(
+            "--idle/--no-idle",
+            envvar="BUILD_IDLE",
+            help="Run the build at Linux's SCHED_IDLE priority: only on cores nothing else wants (a bot beside it).",
+        ),
+    ] = False,
 ) -> None:
     """Index every article of the corpus folder (.txt, .md, .html, .pdf, .docx), reusing vectors already computed."""
-    if nice:
-        os.nice(nice)
+    if idle:
+        lower_to_idle()
+    elif nice:
+        lower_priority(nice)
     settings = _settings(corpus, index)
     if progress_jsonl:
         report = _run_build(settings, _print_progress_line)
@@ -404,21 +442,31 @@ app.add_typer(feedback_app, name="feedback")
 
 
 class _StateSettings(CoreSettings):
-    """STATE_DB as the bot reads it, without needing the bot's token."""
+    """STATE_DB and STATE_URL as the bot reads them, without needing the bot's token."""
 
     state_db: Path | None = Field(None, validation_alias="STATE_DB")
+    state_url: str | None = Field(None, validation_alias="STATE_URL")
 
 
-def _state_path(given: Path | None) -> Path:
-    if given is not None:
-        return given
-    try:
-        settings = _StateSettings()
-    except ValidationError as error:
-        raise SettingsError(describe_validation_error(error)) from None
+def _state_location(given_db: Path | None, given_url: str | None) -> Path | str:
+    """The state the options name, else STATE_URL, else STATE_DB, else the file beside the index."""
     from bot.settings import default_state_path
+    from bot.statedb import is_url
 
-    return settings.state_db or default_state_path(settings.index_dir)
+    if given_db is not None and given_url is not None:
+        raise _fail("give --state-db or --state-url, not both")
+    url, db = given_url, given_db
+    if url is None and db is None:
+        try:
+            settings = _StateSettings()
+        except ValidationError as error:
+            raise SettingsError(describe_validation_error(error)) from None
+        if settings.state_url and settings.state_db:
+            raise _fail("set STATE_URL (PostgreSQL) or STATE_DB (an SQLite file), not both")
+        url, db = settings.state_url, settings.state_db or default_state_path(settings.index_dir)
+    if url is not None and not is_url(url):
+        raise _fail("the state URL must be a PostgreSQL URL such as postgresql://user:password@host:5432/db")
+    return url if url is not None else db  # type: ignore[return-value]
 
 
 def _write_jsonl(rows: list[dict], out: Path | None) -> None:
@@ -441,6 +489,10 @@ def feedback_export(
     state_db: Annotated[
         Path | None, typer.Option("--state-db", help="The bot's state file (default: STATE_DB).")
     ] = None,
+    state_url: Annotated[
+        str | None,
+        typer.Option("--state-url", help="The bot's PostgreSQL state, postgresql://... (default: STATE_URL)."),
+    ] = None,
     downvoted: Annotated[
         Path | None, typer.Option("--downvoted", help="Also write the questions with only 👎 votes here.")
     ] = None,
@@ -454,11 +506,11 @@ def feedback_export(
     """
     from bot.feedback import export_votes
     from bot.state import read_votes
+    from bot.statedb import StateUnavailable
 
-    path = _state_path(state_db)
     try:
-        votes = read_votes(path)
-    except (OSError, ValueError) as error:
+        votes = read_votes(_state_location(state_db, state_url))
+    except StateUnavailable as error:
         raise _fail(str(error)) from None
     export = export_votes(votes)
     _write_jsonl(export.items, out)
@@ -485,7 +537,8 @@ def serve(
     from bot.app import configure_logging, run
     from bot.service import RetrievalService
     from bot.settings import load_bot_settings
-    from bot.startup import StartupError, check_bot_api
+    from bot.startup import StartupError, check_bot_api, check_state
+    from bot.statedb import StateUnavailable
 
     settings = load_bot_settings()
     if webhook and settings.webhook_url is None:
@@ -495,6 +548,7 @@ def serve(
     try:
         # Before the model and the index load: a wrong URL or token is said in a second, not after them.
         check_bot_api(settings)
+        check_state(settings)
     except StartupError as error:
         raise _fail(str(error)) from None
     embedder = create_embedder(settings.embedding_model)
@@ -505,6 +559,8 @@ def serve(
         run(settings, service, webhook)
     except InvalidToken:
         raise _fail("the Bot API rejected TELEGRAM_BOT_TOKEN; check it with @BotFather") from None
+    except StateUnavailable as error:  # gone between the check and the start
+        raise _fail(str(error)) from None
     except NetworkError as error:
         reason = str(error).replace(token, "<token>")
         raise _fail(f"cannot reach the Bot API at {settings.api_url}: {reason}") from None

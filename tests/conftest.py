@@ -144,3 +144,8 @@ async def bot(emulator, seed_index, embedder):
     """The bot on the shared seed index; tests that rebuild use their own index."""
     async with running_bot(bot_settings(emulator.base_url, seed_index), embedder) as application:
         yield application
+
+
+# PostgreSQL -----------------------------------------------------------------------------
+
+from tests.postgres_server import postgres, postgres_url  # noqa: E402, F401 - fixtures, for every test module

@@ -3,8 +3,9 @@ ends with.
 
 Only users listed in ADMIN_IDS may use them; the others get a polite refusal. `/reindex` runs the
 build in its own process (bot.rebuild) and edits its status message with the progress. One rebuild
-at a time: this module owns the flag that says one runs (`context.bot_data.rebuilding`), set by
-claim_rebuild and reset by release_rebuild.
+at a time, across every replica sharing the state: this module owns the claim, taken by
+claim_rebuild and given back by release_rebuild (this process's flag, `context.bot_data.rebuilding`,
+and the lease every process sees, `bot.rebuild_claim`).
 """
 
 from __future__ import annotations
@@ -34,36 +35,55 @@ async def reindex_command(update: Update, context: BotContext) -> None:
     if not context.is_admin(update):
         await reply(update, text("admins_only", lang))
         return
-    job = context.bot_data.rebuilding
     if command_argument(update.effective_message).lower() == "cancel":  # type: ignore[arg-type]
-        if not isinstance(job, rebuild.RebuildJob):
-            await reply(update, text("nothing_to_cancel", lang))
-        else:
-            job.cancel()
-            await reply(update, text("cancelling", lang))
+        await _cancel(update, context, lang)
         return
-    if not claim_rebuild(context):
+    if not await claim_rebuild(context):
         await reply(update, text("already_rebuilding", lang))
         return
     await rebuild_and_report(update, context, lang)
 
 
-def claim_rebuild(context: BotContext) -> bool:
-    """Mark a rebuild as starting; False if one already runs.
+async def _cancel(update: Update, context: BotContext, lang: Lang) -> None:
+    job = context.bot_data.rebuilding
+    if isinstance(job, rebuild.RebuildJob):
+        job.cancel()
+        cancelling = True
+    elif job is None:
+        # Maybe another replica's: its holder sees the request when it next renews the claim.
+        cancelling = await context.bot_data.rebuild_claim.ask_cancel()
+    else:  # this process is still writing the corpus: nothing to stop yet
+        cancelling = False
+    await reply(update, text("cancelling" if cancelling else "nothing_to_cancel", lang))
 
-    The event loop runs one handler step at a time: the check and the set have no await between
-    them, so two commands cannot both start a build. The caller must then call rebuild_and_report,
-    or release_rebuild if it gives up before.
+
+async def claim_rebuild(context: BotContext) -> bool:
+    """Claim the rebuild, for this process and every replica sharing the state; False if one already runs.
+
+    This process's flag is checked and set with no await between them (the event loop runs one
+    handler step at a time), so two commands here cannot both go on to ask for the shared claim. The
+    caller must then call rebuild_and_report, or release_rebuild if it gives up before.
     """
-    if context.bot_data.rebuilding is not None:
+    services = context.bot_data
+    if services.rebuilding is not None:
         return False
-    context.bot_data.rebuilding = "starting"
-    return True
+    services.rebuilding = "starting"
+    try:
+        taken = await services.rebuild_claim.take()
+    except BaseException:
+        services.rebuilding = None
+        raise
+    if not taken:
+        services.rebuilding = None
+    return taken
 
 
-def release_rebuild(context: BotContext) -> None:
-    """The rebuild claimed is over (or was given up): another may start."""
-    context.bot_data.rebuilding = None
+async def release_rebuild(context: BotContext) -> None:
+    """The rebuild claimed is over (or was given up): another may start, here or on another replica."""
+    try:
+        await context.bot_data.rebuild_claim.release()
+    finally:
+        context.bot_data.rebuilding = None
 
 
 async def rebuild_and_report(
@@ -77,7 +97,7 @@ async def rebuild_and_report(
     try:
         await _rebuild(update, context, lang, extra)
     finally:
-        release_rebuild(context)
+        await release_rebuild(context)
 
 
 async def _rebuild(update: Update, context: BotContext, lang: Lang, extra: Callable[[], str] | None) -> None:
@@ -93,6 +113,7 @@ async def _rebuild(update: Update, context: BotContext, lang: Lang, extra: Calla
         await _edit(status, render.escape(text("rebuild_failed", lang, reason=str(error))))
         return
     context.bot_data.rebuilding = job
+    context.bot_data.rebuild_claim.on_cancel(job.cancel)  # a `/reindex cancel` sent to another replica
     last_edit = time.monotonic()
 
     async def show(progress: BuildProgress) -> None:

@@ -64,12 +64,12 @@ async def _say_refused(update: Update, refusal: Refused, lang: Lang) -> None:
 async def _write_for_rebuild(context: BotContext, write: Callable[[], T]) -> T:
     """Change the corpus (in a thread) holding the rebuild claim that the caller's rebuild_and_report
     then uses; refused, with nothing written, while a rebuild runs. A failed write releases the claim."""
-    if not claim_rebuild(context):
+    if not await claim_rebuild(context):
         raise Refused("already_rebuilding")
     try:
         return await asyncio.to_thread(write)
     except BaseException:
-        release_rebuild(context)
+        await release_rebuild(context)
         raise
 
 

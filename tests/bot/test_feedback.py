@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 from tests.bot.test_bot import QATAR, buttons
@@ -60,7 +61,7 @@ async def test_votes_are_one_per_user_changeable_and_shown_to_admins(emulator, s
 
         rows = _votes(path)
         assert [(user, vote, question) for user, vote, question, _ in rows] == [(51, -1, QATAR), (52, 1, QATAR)]
-        shown = json.loads(rows[0][3])
+        shown = json.loads(zlib.decompress(rows[0][3]))
         assert [hit["rank"] for hit in shown] == [1, 2, 3]
         assert shown[0]["source"] == "001_c0a4decbc27cb472.txt"
 
@@ -73,7 +74,7 @@ async def test_votes_are_one_per_user_changeable_and_shown_to_admins(emulator, s
         assert "Vote changé de 👍 en 👎" in await _press(emulator, other, page_message, _vote(page, "👎"))
         rows = _votes(path)
         assert [(user, vote) for user, vote, _, _ in rows] == [(51, -1), (52, -1)]
-        assert [hit["rank"] for hit in json.loads(rows[1][3])] == [4, 5, 6]
+        assert [hit["rank"] for hit in json.loads(zlib.decompress(rows[1][3]))] == [4, 5, 6]
 
         answer_fr, message_fr = await _ask(emulator, 53, emulator.user(53), UAE_FR)
         await _press(emulator, emulator.user(53), message_fr, _vote(answer_fr, "👍"))

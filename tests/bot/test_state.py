@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import zlib
 
 import pytest
 from pydantic import ValidationError
 
+from bot.answers import Answer
+from bot.state import StateStore
 from tests.bot.test_bot import QATAR, buttons
 from tests.conftest import bot_settings, running_bot
 
@@ -26,6 +29,12 @@ async def test_more_and_full_text_work_after_a_restart(emulator, seed_index, emb
     user, answer, message = await answered_then_stopped(emulator, settings, embedder, 41)
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        (kind, stored), = db.execute("SELECT typeof(hits), hits FROM answers").fetchall()
+        assert kind == "blob"
+        text = zlib.decompress(stored).decode()
+        assert "Tokayev" in text and len(stored) < len(text.encode()) / 2
+        # Rewritten as a state file from before the hits were deflated held them: it must still serve.
+        db.execute("UPDATE answers SET hits = ?", (text,))
 
     # A new Application on the same file: the old answer's buttons still work.
     async with running_bot(settings, embedder):
@@ -105,3 +114,29 @@ async def test_the_question_quota_counts_across_a_restart(emulator, seed_index, 
         start = len(emulator.calls)
         emulator.send_text(44, user, QATAR)
         assert "<b>[1]</b>" in (await emulator.reply_to(44, after=start)).params["text"]
+
+
+async def test_the_state_file_stops_growing_once_its_retention_is_full(searcher, tmp_path):
+    """Growth is bounded by the retention: the pages an expired answer held are reused, not added."""
+    hits = searcher.search("What did Kazakhstan say about Qatar?", k=12).hits
+    store = StateStore(tmp_path / "state.sqlite3", max_age=3600)
+    await store.open()
+
+    async def a_window_of_answers(created: float) -> None:
+        for n in range(300):
+            await store.put_answer(Answer(f"question {n}", "en", hits, None))
+        await store.db.execute("UPDATE answers SET created = ?", (created,))
+
+    try:
+        await a_window_of_answers(time.time() - 7200)  # the first window, expired at once
+        await store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        full = (tmp_path / "state.sqlite3").stat().st_size
+        assert full > 300 * 3000  # the deflated hits are most of it
+        for _ in range(3):
+            await store.prune()
+            await a_window_of_answers(time.time() - 7200)
+            await store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert (tmp_path / "state.sqlite3").stat().st_size <= full * 1.1
+        assert await store.db.fetchone("SELECT count(*) FROM answers") == (300,)
+    finally:
+        await store.close()

@@ -184,3 +184,34 @@ def test_the_caveat_line_names_what_no_article_names_in_the_question_language():
     assert caveat_line(["Conseil"], "fr") == (
         "Aucun article ne nomme \u00ab\u00a0Conseil\u00a0\u00bb tel quel ; voici les passages les plus proches :"
     )
+
+
+def build_threads_priorities(env: dict[str, str], index_dir: Path) -> set[tuple[int, int]]:
+    """(scheduling policy, nice) of every thread of `citebot build` while it embeds."""
+    build = subprocess.Popen(
+        [sys.executable, "-m", "citebot.cli", "build", "--progress-jsonl", "--corpus", str(SEEDS)],
+        env={**os.environ, **env, "INDEX_DIR": str(index_dir), "PYTHONPATH": str(SEEDS.parent)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert build.stdout is not None
+        for line in build.stdout:
+            event = json.loads(line)
+            if event["event"] == "progress" and event["embedded"] > 0:  # the engine's threads are running
+                threads = [int(task.name) for task in Path(f"/proc/{build.pid}/task").iterdir()]
+                return {(os.sched_getscheduler(t), os.getpriority(os.PRIO_PROCESS, t)) for t in threads}
+        raise AssertionError("the build ended before embedding")
+    finally:
+        build.kill()
+        build.wait()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="per-thread priorities are Linux's")
+def test_a_build_lowers_every_thread_of_its_own(tmp_path: Path):
+    """BUILD_IDLE (what /reindex sets): the build and all its threads (the BLAS pool that numpy starts at
+    import, the engine's) only take idle cores; BUILD_NICE lowers all of them, not the main one alone."""
+    assert {policy for policy, _ in build_threads_priorities({"BUILD_IDLE": "1"}, tmp_path / "a")} == {os.SCHED_IDLE}
+    expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)
+    niced = build_threads_priorities({"BUILD_IDLE": "0", "BUILD_NICE": "7"}, tmp_path / "b")
+    assert niced == {(os.SCHED_OTHER, expected)}
