@@ -379,6 +379,11 @@ class BotApiEmulator:
         asyncio.get_running_loop().create_task(self._wake())
         return update_id
 
+    def push(self, kind: str, payload: dict) -> int:
+        """Any update exactly as given (entities anywhere, raw callback data, no sender, an edit): a fuzzer's
+        way in, where the helpers below build what Telegram itself would send. Call it on the event loop."""
+        return self._push(kind, payload)
+
     async def _wake(self) -> None:
         async with self._new_update:
             self._new_update.notify_all()

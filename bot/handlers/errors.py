@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 async def error_handler(update: object, context: BotContext) -> None:
     """Log the failure with its traceback; tell the user, in their language, that it was on our side."""
     log.error("error while handling an update", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
+        return
+    # A press under a message sent inline has no chat, but its query still waits for an answer.
+    if update.effective_chat is None and update.callback_query is None:
         return
     message = update.effective_message
     if update.callback_query is None:

@@ -18,6 +18,7 @@ from telegram.constants import ChatType
 from bot import followup, render
 from bot.answers import Answer
 from bot.context import BotContext, command_argument, from_a_person, language, reply
+from bot.entities import entity_texts, utf16_units
 from bot.handlers.buttons import answer_keyboard
 from bot.state import StateStore
 from bot.texts import question_language, text
@@ -26,29 +27,36 @@ from index.store.directory import IndexUnavailable
 
 log = logging.getLogger(__name__)
 
+_MENTIONS = (MessageEntity.MENTION, MessageEntity.TEXT_MENTION)
+
 # Passages kept per question, so More can page through them without searching again.
 ANSWER_DEPTH = 12
 
 
 def without_bot_mentions(message: Message, context: BotContext) -> tuple[str, bool]:
-    """The message text with mentions of this bot removed, and whether there was one."""
+    """The message text with mentions of this bot removed, and whether there was one.
+
+    Entities are read by `bot.entities`, in UTF-16 units as Telegram counts them: one that lies past
+    the text's end or cuts an emoji in half marks nothing, so it is no mention of the bot either.
+    """
     raw = message.text or ""
     username = f"@{context.bot.username}".lower()
-    spans = [
-        (entity.offset, entity.offset + entity.length)
-        for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items()
+    spans = sorted(
+        (start, end)
+        for entity, start, end, value in entity_texts(raw, message.entities, _MENTIONS)
         if value.lower() == username or (entity.user is not None and entity.user.id == context.bot.id)
-    ]
+    )
     if not spans:
         return raw, False
-    # Entity offsets count UTF-16 code units, as Telegram does.
-    encoded = raw.encode("utf-16-le")
+    units = utf16_units(raw)
     kept, position = [], 0
-    for start, end in sorted(spans):
-        kept.append(encoded[2 * position : 2 * start])
-        position = end
-    kept.append(encoded[2 * position :])
-    return " ".join(b"".join(kept).decode("utf-16-le").split()), True
+    for start, end in spans:
+        kept.append(units[2 * position : 2 * start])
+        # max: overlapping mentions must not bring back what an earlier, longer one covered.
+        position = max(position, end)
+    kept.append(units[2 * position :])
+    # Every bound is a character boundary (entity_texts saw to it): the pieces decode whole.
+    return " ".join(b"".join(kept).decode("utf-16-le", "surrogatepass").split()), True
 
 
 def replies_to_bot(message: Message, context: BotContext) -> bool:

@@ -221,6 +221,22 @@ async def test_a_failing_handler_is_logged_and_the_user_gets_an_apology(bot, emu
     assert any("error while handling an update" in r.message and r.exc_info for r in caplog.records)
 
 
+async def test_a_failing_press_under_an_inline_message_gets_the_apology_too(bot, emulator, caplog):
+    """Such a press has no chat (the bot's buttons were copied there), but its query waits for an answer."""
+    emulator.send_text(30, emulator.user(30), QATAR)
+    answer = await emulator.reply_to(30)
+    vote = next(b["callback_data"] for b in buttons(answer) if b["text"] == "👍")
+    # Telegram refuses the vote's own answer once: the exception reaches the error handler.
+    emulator.fail_next["answerCallbackQuery"] = [(400, "Bad Request: BOT_RESPONSE_TIMEOUT")]
+    after = len(emulator.calls)
+    press = {"id": "inline-press", "from": emulator.user(30), "inline_message_id": "AAEx", "chat_instance": "x"}
+    emulator.push("callback_query", press | {"data": vote})
+    apology = await emulator.wait_for(lambda c: c.method == "answerCallbackQuery" and c.ok, 20, after)
+    assert apology.params["callback_query_id"] == "inline-press"
+    assert apology.params["text"] == "Sorry, something went wrong on my side. Please try again in a moment."
+    assert any("error while handling an update" in r.message and r.exc_info for r in caplog.records)
+
+
 async def test_commands_menu_start_help_sources(bot, emulator):
     menus = emulator.sent(method="setMyCommands")
     assert {c.params.get("language_code") for c in menus} == {None, "fr"}
