@@ -15,6 +15,7 @@ from telegram import Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
+from bot.entities import entity_texts
 from bot.inline import SEARCHES_PER_QUESTION, InlineSearches
 from bot.journal import UpdateJournal
 from bot.rebuild import RebuildJob
@@ -93,7 +94,9 @@ def from_a_person(update: Update) -> bool:
 def command_argument(message: Message) -> str:
     """What follows `/ask` or `/ask@botname`, line breaks included."""
     raw = message.text or ""
-    command = next(iter(message.parse_entities([MessageEntity.BOT_COMMAND]).values()), "")
+    # Read safely (bot/entities.py): a second command entity cutting an emoji made parse_entities raise.
+    found = entity_texts(raw, message.entities, (MessageEntity.BOT_COMMAND,))
+    command = found[0][3] if found else ""
     return raw[len(command) :].strip() if raw.startswith(command) else raw
 
 
