@@ -66,13 +66,12 @@ class RetrievalService:
         """The live searcher, reloaded first if another process published a new index.
 
         The check is one stat of the manifest behind the index symlink, or one read of Milvus's live
-        pointer row, so it runs before every answer. A Milvus that cannot be reached gives no stamp:
-        the searcher in memory stays (its searches then fail with a one-line reason).
+        pointer row, so it runs before every answer. While Milvus cannot be reached it raises
+        MilvusUnavailable (one line, after at most its read timeout) and the searcher in memory
+        stays for when it is back.
         """
         stamp = index_stamp(self.settings)
         searcher = self._searcher
-        if searcher is not None and stamp is None and self.settings.index_backend == "milvus":
-            return searcher
         if searcher is not None and stamp == self._stamp:
             return searcher
         try:

@@ -70,8 +70,9 @@ def open_index(settings: CoreSettings, model_id: str | None = None) -> IndexBack
 def index_stamp(settings: CoreSettings) -> object | None:
     """A cheap fingerprint of the published index that changes when a build publishes a new one.
 
-    One stat on disk for the default backend; one look-up of the live pointer row for Milvus (None
-    when Milvus cannot be reached: the caller keeps what it has loaded).
+    One stat on disk for the default backend (None without an index); one look-up of the live
+    pointer row for Milvus (None before any publish), which raises MilvusUnavailable, one line,
+    when Milvus cannot be reached.
     """
     if settings.index_backend == "milvus":
         from index.store.milvus import MilvusStore

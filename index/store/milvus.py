@@ -24,11 +24,13 @@ workers started independently agree on it without talking to each other.
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import json
 import logging
 import os
 import re
+import threading
 import warnings
 import zlib
 from collections import Counter
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 
     from index.settings import CoreSettings
 
-log = logging.getLogger(__name__)
 
 # Bumped whenever the collections' layout changes: part of every build id. 2: the name tables hold
 # the corpus's name phrases and their vectors (issue 21).
@@ -62,7 +63,7 @@ BLOB_PART = 65_000
 # A build id: 16 hex digits of the corpus's hash, then the shard count.
 BUILD_ID = re.compile(r"[0-9a-f]{16}n[0-9]+")
 # How long to wait for a server before saying it cannot be reached.
-CONNECT_SECONDS = 10
+CONNECT_SECONDS = 5
 # How long one call may take: pymilvus retries a lost server until then, so a server that stops
 # answering is a message after this long, not a hang. Searches and point reads answer in
 # milliseconds (a question waits at most READ_SECONDS per call); inserts of INSERT_BATCH rows and
@@ -118,9 +119,30 @@ def pymilvus() -> ModuleType:
     return module
 
 
-@lru_cache(maxsize=8)
+# One client per address and process: each holds a gRPC channel (and, for a file, milvus-lite).
+_clients: dict[tuple[str, str], MilvusClient] = {}
+_clients_lock = threading.Lock()
+
+
 def _client(address: str, token: str) -> MilvusClient:
-    """One client per address and process: each holds a gRPC channel (and, for a file, milvus-lite)."""
+    with _clients_lock:
+        client = _clients.get((address, token))
+        if client is None:
+            client = _clients[(address, token)] = _connect(address, token)
+        return client
+
+
+def _forget_client(address: str, token: str) -> None:
+    """Drop a client whose server stopped answering: the next call connects afresh, at once, where
+    the old channel would wait out gRPC's reconnect backoff (up to two minutes) once it is back."""
+    with _clients_lock:
+        client = _clients.pop((address, token), None)
+    if client is not None:
+        with contextlib.suppress(Exception):
+            client.close()
+
+
+def _connect(address: str, token: str) -> MilvusClient:
     milvus = pymilvus()
     if not address.startswith(("http://", "https://")):
         Path(address).parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +159,13 @@ def _client(address: str, token: str) -> MilvusClient:
             # milvus-lite locks its file: a second process (a build beside a running bot) cannot open it.
             hint = "; a milvus-lite file serves one process at a time: use a Milvus server for several"
         raise MilvusUnavailable(f"cannot open Milvus at {address} ({reason}){hint}") from None
+
+
+def _lost_server(error: BaseException | None) -> bool:
+    import grpc
+
+    lost = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    return isinstance(error, grpc.RpcError) and error.code() in lost  # type: ignore[attr-defined]
 
 
 def _pack(value: Any) -> str:
@@ -201,9 +230,13 @@ class MilvusStore:
         try:
             return operation(*args, **kwargs)
         except pymilvus().MilvusException as error:
+            if _lost_server(error.__cause__):
+                _forget_client(self.address, self.token)
             raise MilvusUnavailable(f"Milvus at {self.address} failed to {what}: {error.message}") from None
         except Exception as error:  # grpc raises its own kinds for a lost or refused connection
             if type(error).__module__.startswith("grpc"):
+                if _lost_server(error):
+                    _forget_client(self.address, self.token)
                 raise MilvusUnavailable(f"Milvus at {self.address} failed to {what}: {error}") from None
             raise
 
@@ -224,11 +257,8 @@ class MilvusStore:
         return Live(value["build"], value.get("previous"), value["published_at"])
 
     def live_stamp(self) -> tuple[str, str] | None:
-        try:
-            live = self.live()
-        except MilvusUnavailable as error:
-            log.warning("%s", error)
-            return None
+        """The published build and when it was published; None before any publish."""
+        live = self.live()
         return (live.build, live.published_at) if live else None
 
     def switch_live(self, build: str) -> Live | None:
