@@ -17,8 +17,8 @@ Collections, every name starting with MILVUS_COLLECTION (`<p>`):
   BM25 statistics until a compaction, so a staged collection with a rerun shard's deletions in it
   could score differently from a one-process build.
 
-A build id hashes the corpus (every file's content), the model, chunker and shard count, so N
-workers started independently agree on it without talking to each other.
+A build id hashes the corpus (every file's content), the model, the read limits, the chunker and
+the shard count, so N workers started independently agree on it without talking to each other.
 """
 
 from __future__ import annotations
