@@ -52,20 +52,23 @@ class LiteServer:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
+        probe = MilvusStore(self.uri, "probe")
         while True:
             if self.process.poll() is not None:
                 raise MilvusUnavailable(f"milvus-lite exited at start (code {self.process.returncode})")
             try:
+                # The port can accept a connection before the server answers calls (a server restarted
+                # under load refused the first one): ready means answering one.
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
+                    probe.exists("probe_live")
+                break
+            except (OSError, MilvusUnavailable):
                 if time.monotonic() > deadline:
                     self.stop()
                     raise MilvusUnavailable(
-                        f"milvus-lite did not listen on port {self.port} in {timeout:.0f} s"
+                        f"milvus-lite did not answer on port {self.port} in {timeout:.0f} s"
                     ) from None
                 time.sleep(0.05)
-        MilvusStore(self.uri, "probe").exists("probe_live")  # answers: ready
         return self
 
     def stop(self) -> None:

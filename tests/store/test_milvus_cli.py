@@ -107,6 +107,7 @@ def test_a_bot_whose_milvus_stops_answers_each_question_with_one_line_and_again_
         service.load()
     assert time.monotonic() - began < 20
 
+    monkeypatch.undo()  # back to READ_SECONDS: the restarted server loads its file first
     with LiteServer(tmp_path / "own" / "milvus.db", port=server.port):
         assert service.search(QATAR, k=3).answered
         assert service.current() is loaded, "the same build: nothing was loaded again"
