@@ -51,6 +51,15 @@ class LiteServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        try:
+            self._wait_ready(timeout)
+        except BaseException:
+            self.stop()  # a server that never became ready is not left running
+            raise
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         probe = MilvusStore(self.uri, "probe")
         while True:
@@ -61,15 +70,13 @@ class LiteServer:
                 # under load refused the first one): ready means answering one.
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
                     probe.exists("probe_live")
-                break
+                return
             except (OSError, MilvusUnavailable):
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise MilvusUnavailable(
                         f"milvus-lite did not answer on port {self.port} in {timeout:.0f} s"
                     ) from None
                 time.sleep(0.05)
-        return self
 
     def stop(self) -> None:
         if self.process is None:
