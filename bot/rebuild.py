@@ -80,6 +80,12 @@ def build_environment(settings: BotSettings) -> dict[str, str]:
             "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
         }
     )
+    # The build goes where this bot reads: the same backend, Milvus and collections.
+    env.update({"INDEX_BACKEND": settings.index_backend, "MILVUS_COLLECTION": settings.milvus_collection})
+    if settings.milvus_uri:
+        env["MILVUS_URI"] = settings.milvus_uri
+    if settings.milvus_token:
+        env["MILVUS_TOKEN"] = settings.milvus_token.get_secret_value()
     if settings.build_threads:
         # The engine's OpenMP threads spin while they wait; fewer of them leave the bot its cores.
         env["OMP_NUM_THREADS"] = str(settings.build_threads)

@@ -1,7 +1,11 @@
 """The retrieval core as the bot uses it: one live searcher, swapped whole when the index changes.
 
-Every method here blocks (embedding, FAISS, loading, building): the handlers call them through
-`asyncio.to_thread`, never on the event loop.
+The index is opened through the backend seam (`index/store/backend.py`): files on disk by default,
+Milvus with INDEX_BACKEND=milvus, where `citebot publish` (or another replica's rebuild) switches
+the live build and each replica notices it before its next answer.
+
+Every method here but `index_stamp` blocks (embedding, FAISS, Milvus, loading, building): the
+handlers call them through `asyncio.to_thread`, never on the event loop.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from index.models import Document, SearchResult
 from index.search.question import DETECT, Detection
 from index.search.searcher import Searcher
 from index.settings import CoreSettings
-from index.store.directory import IndexUnavailable, load_index, manifest_stamp
+from index.store.backend import index_stamp, open_index
+from index.store.directory import IndexUnavailable, manifest_stamp
 from index.text.dates import Precision
 
 log = logging.getLogger(__name__)
@@ -44,15 +49,15 @@ class RetrievalService:
         self.settings = settings
         self.embedder = embedder
         self._searcher: Searcher | None = None
-        self._stamp: tuple[str, float] | None = None
+        self._stamp: object | None = None
         self._swap = threading.Lock()
         self._answered = 0
         self._count = threading.Lock()
 
     def load(self) -> Searcher:
         """Load the published index now; raises IndexUnavailable with a rebuild hint."""
-        stamp = manifest_stamp(self.settings.index_dir)
-        searcher = Searcher(load_index(self.settings.index_dir, model_id=self.embedder.model_id), self.embedder)
+        stamp = index_stamp(self.settings)
+        searcher = Searcher(open_index(self.settings, model_id=self.embedder.model_id), self.embedder)
         with self._swap:
             self._searcher, self._stamp = searcher, stamp
         return searcher
@@ -60,9 +65,12 @@ class RetrievalService:
     def current(self) -> Searcher:
         """The live searcher, reloaded first if another process published a new index.
 
-        The check is one stat of the manifest behind the index symlink, so it runs before every answer.
+        The check is one stat of the manifest behind the index symlink, or one read of Milvus's live
+        pointer row, so it runs before every answer. While Milvus cannot be reached it raises
+        MilvusUnavailable (one line, after at most its read timeout) and the searcher in memory
+        stays for when it is back.
         """
-        stamp = manifest_stamp(self.settings.index_dir)
+        stamp = index_stamp(self.settings)
         searcher = self._searcher
         if searcher is not None and stamp == self._stamp:
             return searcher
@@ -75,8 +83,14 @@ class RetrievalService:
             log.warning("the index on disk changed but cannot be loaded; still answering from the previous one")
             return searcher
 
-    def index_stamp(self) -> tuple[str, float] | None:
-        """The published index's fingerprint (one stat): changes when a rebuild publishes."""
+    def index_stamp(self) -> object | None:
+        """The published index's fingerprint: changes when a rebuild publishes.
+
+        Called on the event loop (the inline cache's key), so it never goes over the network: one
+        stat on disk; with Milvus the live pointer as `current()` last read it, before each answer.
+        """
+        if self.settings.index_backend == "milvus":
+            return self._stamp
         return manifest_stamp(self.settings.index_dir)
 
     def search(self, question: str, k: int, lang: str | Detection | None = DETECT) -> SearchResult:

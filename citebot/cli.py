@@ -26,7 +26,8 @@ from index.ingest.sidecar import CorpusError
 from index.models import SearchResult
 from index.search.searcher import MODES, SearchConfig, Searcher
 from index.settings import CoreSettings, SettingsError, describe_validation_error, load_core_settings
-from index.store.directory import BuildInProgress, IndexUnavailable, load_index, read_manifest
+from index.store.backend import open_index
+from index.store.directory import BuildInProgress, IndexUnavailable, read_manifest
 from index.text.dates import Precision, date_json
 from index.text.language import detect_language_confident
 
@@ -72,7 +73,7 @@ def _print_build(report: BuildReport, as_json: bool) -> None:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
     typer.echo(
-        f"indexed {report.documents} documents, {report.chunks} chunks into {report.index_dir} "
+        f"indexed {report.documents} documents, {report.chunks} chunks into {report.location or report.index_dir} "
         f"in {report.seconds:.1f} s ({report.embedded} texts embedded, {report.reused} reused)"
     )
     for skipped in report.skipped:
@@ -82,16 +83,46 @@ def _print_build(report: BuildReport, as_json: bool) -> None:
 
 
 def _run_build(settings: CoreSettings, progress: ProgressCallback | None = None) -> BuildReport:
-    embedder = create_embedder(settings.embedding_model)
+    return _build_with(settings, create_embedder(settings.embedding_model), progress)
+
+
+def _build_with(settings: CoreSettings, embedder: Embedder, progress: ProgressCallback | None = None) -> BuildReport:
+    """A whole build in this process, into the backend the settings choose."""
+    show_progress = progress is None and sys.stderr.isatty()
+    if settings.index_backend == "milvus":
+        from index.build.sharded import build_milvus
+        from index.store.milvus import MilvusStore
+
+        store = MilvusStore.from_settings(settings)
+        return build_milvus(
+            settings.corpus_dir,
+            settings.index_dir,
+            embedder,
+            settings.max_file_bytes,
+            store,
+            show_progress,
+            progress,
+            settings.read_limits(),
+        )
     return build_index(
         settings.corpus_dir,
         settings.index_dir,
         embedder,
         settings.max_file_bytes,
-        show_progress=progress is None and sys.stderr.isatty(),
+        show_progress=show_progress,
         progress=progress,
         limits=settings.read_limits(),
     )
+
+
+def _parse_shard(value: str) -> tuple[int, int]:
+    found = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not found or int(found.group(2)) < 1:
+        raise _fail(f"--shard {value!r}: write it as I/N, shard I of N workers, I from 0 to N-1 (e.g. 0/4)")
+    shard, shards = int(found.group(1)), int(found.group(2))
+    if shard >= shards:
+        raise _fail(f"--shard {value}: with {shards} workers the shard number goes from 0 to {shards - 1}")
+    return shard, shards
 
 
 def _print_progress_line(event: BuildProgress) -> None:
@@ -101,23 +132,31 @@ def _print_progress_line(event: BuildProgress) -> None:
 
 def _ensure_index(settings: CoreSettings, embedder: Embedder) -> None:
     """Build the index when there is none yet, so a fresh clone answers after the install alone."""
-    try:
-        read_manifest(settings.index_dir.resolve())
-    except IndexUnavailable:
-        if (settings.index_dir / "manifest.json").exists():
-            raise
-        typer.echo(f"no index yet at {settings.index_dir}; building it from {settings.corpus_dir} first", err=True)
-        report = build_index(
-            settings.corpus_dir, settings.index_dir, embedder, settings.max_file_bytes, limits=settings.read_limits()
-        )
-        typer.echo(f"built {report.documents} documents, {report.chunks} chunks in {report.seconds:.1f} s", err=True)
+    if settings.index_backend == "milvus":
+        from index.store.milvus import MilvusStore
+
+        store = MilvusStore.from_settings(settings)
+        if store.live() is not None:
+            return
+        where = f"in Milvus at {store.address} under {store.prefix!r}"
+    else:
+        try:
+            read_manifest(settings.index_dir.resolve())
+            return
+        except IndexUnavailable:
+            if (settings.index_dir / "manifest.json").exists():
+                raise
+        where = f"at {settings.index_dir}"
+    typer.echo(f"no index yet {where}; building it from {settings.corpus_dir} first", err=True)
+    report = _build_with(settings, embedder)
+    typer.echo(f"built {report.documents} documents, {report.chunks} chunks in {report.seconds:.1f} s", err=True)
 
 
 def _searcher(settings: CoreSettings, build_if_missing: bool = False) -> Searcher:
     embedder = create_embedder(settings.embedding_model)
     if build_if_missing:
         _ensure_index(settings, embedder)
-    return Searcher(load_index(settings.index_dir, model_id=embedder.model_id), embedder)
+    return Searcher(open_index(settings, model_id=embedder.model_id), embedder)
 
 
 def _parse_day(value: str | None, option: str) -> date | None:
@@ -157,7 +196,20 @@ def _checked_modes(modes: list[str] | None) -> list[str]:
 
 
 def _corpus_searcher(settings: CoreSettings, corpora: list[Path], embedder: Embedder) -> Searcher:
-    return Searcher(load_index(_corpus_index(settings, corpora, embedder), model_id=embedder.model_id), embedder)
+    index = _corpus_index(settings, corpora, embedder)
+    # With Milvus: the same corpus there too, under collections of its own, from the vector cache the
+    # build above filled (nothing embedded twice), so both backends answer the same questions.
+    folder = index.parent / "corpus" if len(corpora) > 1 else corpora[0]
+    eval_settings = settings.model_copy(
+        update={
+            "corpus_dir": folder,
+            "index_dir": index,
+            "milvus_collection": f"{settings.milvus_collection}_eval_{index.parent.name}",
+        }
+    )
+    if settings.index_backend == "milvus":
+        _build_with(eval_settings, embedder)
+    return Searcher(open_index(eval_settings, model_id=embedder.model_id), embedder)
 
 
 def _shown_date(day: date | None, precision: Precision | None, lang: str) -> str:
@@ -252,6 +304,14 @@ def build(
             help="Run the build at Linux's SCHED_IDLE priority: only on cores nothing else wants (a bot beside it).",
         ),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="I/N: embed only shard I (0 to N-1) of N workers into Milvus (INDEX_BACKEND=milvus); "
+            "then `citebot publish`.",
+        ),
+    ] = None,
 ) -> None:
     """Index every article of the corpus folder (.txt, .md, .html, .pdf, .docx), reusing vectors already computed."""
     if idle:
@@ -259,11 +319,84 @@ def build(
     elif nice:
         lower_priority(nice)
     settings = _settings(corpus, index)
+    if shard is not None:
+        _build_shard(settings, *_parse_shard(shard), as_json=as_json, progress_jsonl=progress_jsonl)
+        return
     if progress_jsonl:
         report = _run_build(settings, _print_progress_line)
         print(json.dumps({"event": "done", **report.to_json()}, ensure_ascii=False), flush=True)
         return
     _print_build(_run_build(settings), as_json)
+
+
+def _build_shard(settings: CoreSettings, shard: int, shards: int, as_json: bool, progress_jsonl: bool) -> None:
+    if settings.index_backend != "milvus":
+        raise _fail(
+            "--shard builds into Milvus: set INDEX_BACKEND=milvus and MILVUS_URI (a server, for several workers)"
+        )
+    from index.build.sharded import build_shard
+    from index.store.milvus import MilvusStore
+
+    embedder = create_embedder(settings.embedding_model)
+    report = build_shard(
+        settings.corpus_dir,
+        settings.index_dir,
+        embedder,
+        settings.max_file_bytes,
+        MilvusStore.from_settings(settings),
+        shard,
+        shards,
+        show_progress=not progress_jsonl and sys.stderr.isatty(),
+        progress=_print_progress_line if progress_jsonl else None,
+        limits=settings.read_limits(),
+    )
+    if progress_jsonl:
+        print(json.dumps({"event": "done", **report.to_json()}, ensure_ascii=False), flush=True)
+    elif as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    elif report.already_built:
+        typer.echo(f"shard {shard}/{shards} of build {report.build} was already built ({report.chunks} passages)")
+    else:
+        typer.echo(
+            f"shard {shard}/{shards} of build {report.build}: {report.documents} documents, {report.chunks} passages "
+            f"staged in {report.seconds:.1f} s ({report.embedded} texts embedded, {report.reused} reused); "
+            f"`citebot publish` once every shard is built"
+        )
+        for skipped in report.skipped:
+            typer.echo(f"skipped {skipped.source}: {skipped.reason}")
+
+
+@app.command()
+def publish(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    shards: Annotated[
+        int | None,
+        typer.Option("--shards", min=1, help="How many workers built the shards (found in Milvus when omitted)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Join the shards built by `citebot build --shard I/N` into one index and switch questions over to it.
+
+    The name phrases are embedded here, through the vector cache beside the index folder."""
+    settings = _settings(corpus, index)
+    if settings.index_backend != "milvus":
+        raise _fail("publish joins shards built into Milvus: set INDEX_BACKEND=milvus and MILVUS_URI")
+    from index.build.sharded import publish_build
+    from index.store.milvus import MilvusStore
+
+    embedder = create_embedder(settings.embedding_model)
+    store = MilvusStore.from_settings(settings)
+    report = publish_build(
+        settings.corpus_dir,
+        settings.index_dir,
+        embedder,
+        settings.max_file_bytes,
+        store,
+        shards,
+        limits=settings.read_limits(),
+    )
+    _print_build(report, as_json)
 
 
 @app.command()
@@ -296,7 +429,7 @@ def ask(
 def sources(index: IndexOption = None, as_json: JsonOption = False) -> None:
     """List the indexed articles with their title, date, language and chunk count."""
     settings = _settings(index=index)
-    stored = load_index(settings.index_dir, model_id=model_id_for(settings.embedding_model))
+    stored = open_index(settings, model_id=model_id_for(settings.embedding_model))
     counts: dict[str, int] = {}
     for chunk in stored.chunks:
         counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1

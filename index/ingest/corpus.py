@@ -27,8 +27,9 @@ class CorpusLoad:
     warnings: list[str] = field(default_factory=list)
 
 
-def _corpus_files(corpus_dir: Path) -> list[Path]:
-    """Every file of the folder but hidden ones and the metadata file: the unsupported are reported."""
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    """Every file of the folder but hidden ones and the metadata file, in the order a build reads
+    them (sharded builds split them before reading any); the unsupported are reported."""
     return sorted(
         path
         for path in corpus_dir.rglob("*")
@@ -92,7 +93,7 @@ def load_corpus(
         raise CorpusError(f"corpus folder {corpus_dir} does not exist; set CORPUS_DIR or pass --corpus")
     result = CorpusLoad()
     overrides = read_sidecar(corpus_dir, result.warnings)
-    files = _corpus_files(corpus_dir)
+    files = corpus_files(corpus_dir)
     sources = {path.relative_to(corpus_dir).as_posix() for path in files}
     for name in sorted(set(overrides) - sources):
         result.warnings.append(f"{SIDECAR_NAME}: no article named {name!r}; entry ignored")

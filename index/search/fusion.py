@@ -63,10 +63,21 @@ def normalised(ranking: Ranking, depth: int) -> dict[int, float]:
 
 
 def fuse(rankings: list[Ranking], depth: int, bonuses: tuple[Bonus, ...] = ()) -> list[Candidate]:
+    return ordered(combined(rankings, depth), bonuses)
+
+
+def combined(rankings: list[Ranking], depth: int) -> dict[int, float]:
+    """The rankers' mixed scores of every passage one of them found, before any bonus."""
     fused: dict[int, float] = {}
     for ranking in rankings:
         for row, score in normalised(ranking, depth).items():
             fused[row] = fused.get(row, 0.0) + ranking.weight * score
+    return fused
+
+
+def ordered(fused: dict[int, float], bonuses: tuple[Bonus, ...] = ()) -> list[Candidate]:
+    """The candidates of `combined`, their bonuses added, best first."""
+    fused = dict(fused)
     for bonus in bonuses:
         # Only passages some ranker found: a date alone never makes a passage relevant.
         for row in bonus.rows:

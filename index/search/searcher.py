@@ -21,15 +21,14 @@ from index.build.embedders import Embedder
 from index.models import Chunk, Hit, SearchResult
 from index.search.abstention import Abstention, Signals
 from index.search.diversity import TOP_DIVERSE, diversified
-from index.search.fusion import Bonus, Candidate, Ranking, fuse
+from index.search.fusion import Bonus, Candidate, Ranking, combined, ordered
 from index.search.highlight import best_sentences, sentence_terms
 from index.search.name_mentions import Meeting
 from index.search.names import NameIndex
 from index.search.passages import merged_passages
 from index.search.question import DETECT, Detection, Question, read_question, topic_words
 from index.search.time_preference import newest_first, newest_relevant_first, period_bonus, within
-from index.store.directory import StoredIndex
-from index.store.vectors import search as vector_search
+from index.store.backend import IndexBackend
 from index.text.terms import fold_accents, query_terms, term_documents, terms, words
 
 Base = Literal["hybrid", "dense", "lexical"]
@@ -87,7 +86,6 @@ class Prepared:
     meetings: tuple[Meeting, ...] = ()
     phrase_lexical: dict[str, np.ndarray] = field(default_factory=dict)
     absent: float = 0.0  # share of the question's content words that no passage uses in any form
-    phrase_rows: dict[str, np.ndarray] = field(default_factory=dict)  # passages that write each met phrase
 
     def unknown_names(self, config: SearchConfig) -> tuple[str, ...]:
         """The names found nowhere: in no table form, and meeting no name phrase at this similarity."""
@@ -109,7 +107,7 @@ def _single_threaded_blas() -> None:
 class Searcher:
     def __init__(
         self,
-        stored: StoredIndex,
+        stored: IndexBackend,
         embedder: Embedder,
         config: SearchConfig | None = None,
     ) -> None:
@@ -171,52 +169,48 @@ class Searcher:
         dense = lexical = None
         if base != "lexical":
             assert vectors is not None
-            depth = min(len(self.chunks), CANDIDATES)
-            found, rows = vector_search(self.stored.vectors, vectors[0], depth)
+            rows, found = self.stored.dense_search(vectors[0], min(len(self.chunks), CANDIDATES))
             dense = np.full(len(self.chunks), -np.inf, dtype=np.float32)
-            valid = rows[0] >= 0
-            dense[rows[0][valid]] = found[0][valid]
+            dense[rows] = found
         names = [name for name, _ in question.probes]
         meetings = tuple(
             self.names.meet(names, vectors[len(texts) - len(probes) :]) if probes and vectors is not None else []
         )
         phrase_lexical: dict[str, np.ndarray] = {}
         if base != "dense":
-            cognates = [] if "cognates" in off else self.stored.lexical.cognates(question.terms)
-            lexical = self.stored.lexical.scores(question.terms + cognates)
+            cognates = [] if "cognates" in off else self.stored.cognates(question.terms)
+            lexical = self.stored.lexical_scores(question.terms + cognates, CANDIDATES)
             asked = set(question.terms + cognates)
             for meeting in meetings:
                 for form, _ in meeting.forms:
                     extra = [term for term in dict.fromkeys(query_terms(form)) if term not in asked]
                     if form not in phrase_lexical and extra:
-                        phrase_lexical[form] = self.stored.lexical.scores(extra)
-        phrase_rows = {form: self._rows_writing(form) for meeting in meetings for form, _ in meeting.forms}
-        return Prepared(
-            question, base, off, dense, lexical, meetings, phrase_lexical, self._absent_share(question), phrase_rows
-        )
+                        phrase_lexical[form] = self.stored.lexical_scores(extra, CANDIDATES)
+        return Prepared(question, base, off, dense, lexical, meetings, phrase_lexical, self._absent_share(question))
 
-    def _rows_writing(self, phrase: str) -> np.ndarray:
-        """The passages that write `phrase` (any case or accents); BM25 first narrows them to those with its words."""
+    def _writes(self, row: int, phrase: str) -> bool:
+        """Whether passage `row` writes `phrase` (any case or accents), sharing an index term with it first.
+
+        Asked of the candidates only, the few a name bonus can reach, so no backend has to list every
+        passage with the phrase's words.
+        """
         wanted = fold_accents(" ".join(words(phrase)))
-        if not wanted:
-            return np.zeros(0, dtype=np.int64)
-        rows = np.flatnonzero(self.stored.lexical.scores(list(dict.fromkeys(query_terms(phrase)))) > 0)
-        return np.array(
-            [row for row in rows if wanted in fold_accents(" ".join(words(self.chunks[row].text)))], dtype=np.int64
-        )
+        if not wanted or not self._chunk_terms(row) & set(query_terms(phrase)):
+            return False
+        return wanted in self._folded_words(row)
 
     def _absent_share(self, question: Question) -> float:
         """The share of the question's content words that no passage uses: not as a stem, a cognate
         across the stemmers, nor through one of its name's forms ("inflation" over a corpus without it)."""
         if not question.content_words:
             return 0.0
-        lexical = self.stored.lexical
+        stored = self.stored
         absent = 0
         for word, forms in question.content_words.items():
             found = query_terms(word)
-            if lexical.known_terms(found) or lexical.cognates(found):
+            if stored.known_terms(found) or stored.cognates(found):
                 continue
-            if any(lexical.known_terms(query_terms(form)) for form in forms):
+            if any(stored.known_terms(query_terms(form)) for form in forms):
                 continue
             absent += 1
         return absent / len(question.content_words)
@@ -254,12 +248,13 @@ class Searcher:
         bonuses: tuple[Bonus, ...] = ()
         if "dates" not in prepared.off and question.period:
             bonuses = (period_bonus(self.chunks, question.period, config.period_weight),)
+        fused = combined(rankings, min(len(self.chunks), CANDIDATES))
         # The nearest phrase only: the second is often a neighbour ("sécurité collective" after "Conseil de sécurité").
-        met = [forms[0] for forms in prepared.met_forms(config).values() if forms and forms[0] in prepared.phrase_rows]
+        met = [forms[0] for forms in prepared.met_forms(config).values() if forms]
         if met and config.name_weight:
-            rows = np.unique(np.concatenate([prepared.phrase_rows[form] for form in met]))
-            bonuses = (*bonuses, Bonus("names", rows.astype(np.int64), config.name_weight))
-        return fuse(rankings, min(len(self.chunks), CANDIDATES), bonuses)
+            rows = [row for row in fused if any(self._writes(row, form) for form in met)]
+            bonuses = (*bonuses, Bonus("names", np.array(rows, dtype=np.int64), config.name_weight))
+        return ordered(fused, bonuses)
 
     def _own_language_share(self, prepared: Prepared, config: SearchConfig, lifted: np.ndarray | None) -> float:
         """The share of the question's language among the best passages by meaning.
@@ -355,6 +350,10 @@ class Searcher:
     def _chunk_terms(self, row: int) -> frozenset[str]:
         chunk = self.chunks[row]
         return frozenset(terms(chunk.text, chunk.lang))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - as above
+    def _folded_words(self, row: int) -> str:
+        return fold_accents(" ".join(words(self.chunks[row].text)))
 
     def _hits(self, ordered: list[Candidate], question: Question, k: int, highlight: bool) -> list[Hit]:
         picked = merged_passages(ordered, self.chunks, k)

@@ -51,27 +51,7 @@ class LexicalIndex:
         return sorted(self._retriever.vocab_dict)
 
     def cognates(self, query: Sequence[str]) -> list[str]:
-        """Index terms that are a question term with a stem ending cut differently.
-
-        French and English stemmers leave the same word with different endings (irriguées →
-        "irrigue", irrigated → "irrig"; septembre → "septembr", September → "septemb"), so a
-        question in one language misses the other language's form of a word both share. A term
-        extends or shortens another by at most COGNATE_ENDING letters past a COGNATE_STEM-letter
-        shared start; unrelated words rarely do.
-        """
-        vocabulary = self._sorted_vocabulary
-        found: list[str] = []
-        for term in query:
-            if len(term) < COGNATE_STEM:
-                continue
-            at = bisect.bisect_left(vocabulary, term[:COGNATE_STEM])
-            while at < len(vocabulary) and vocabulary[at].startswith(term[:COGNATE_STEM]):
-                other = vocabulary[at]
-                at += 1
-                short, long = sorted((other, term), key=len)
-                if len(long) - len(short) <= COGNATE_ENDING and long.startswith(short) and other not in query:
-                    found.append(other)
-        return list(dict.fromkeys(found))
+        return cognates_in(self._sorted_vocabulary, query)
 
     def known_terms(self, query: Sequence[str]) -> list[str]:
         return [term for term in query if term and term in self._retriever.vocab_dict]
@@ -81,3 +61,26 @@ class LexicalIndex:
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+
+def cognates_in(vocabulary: Sequence[str], query: Sequence[str]) -> list[str]:
+    """Terms of the sorted `vocabulary` that are a question term with a stem ending cut differently.
+
+    French and English stemmers leave the same word with different endings (irriguées →
+    "irrigue", irrigated → "irrig"; septembre → "septembr", September → "septemb"), so a
+    question in one language misses the other language's form of a word both share. A term
+    extends or shortens another by at most COGNATE_ENDING letters past a COGNATE_STEM-letter
+    shared start; unrelated words rarely do.
+    """
+    found: list[str] = []
+    for term in query:
+        if len(term) < COGNATE_STEM:
+            continue
+        at = bisect.bisect_left(vocabulary, term[:COGNATE_STEM])
+        while at < len(vocabulary) and vocabulary[at].startswith(term[:COGNATE_STEM]):
+            other = vocabulary[at]
+            at += 1
+            short, long = sorted((other, term), key=len)
+            if len(long) - len(short) <= COGNATE_ENDING and long.startswith(short) and other not in query:
+                found.append(other)
+    return list(dict.fromkeys(found))

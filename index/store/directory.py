@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from index.build.name_tables import NameTables
 from index.models import Chunk, Document
 from index.store.bm25 import LexicalIndex
 from index.store.vectors import build_vector_index, load_vector_index, save_vector_index
+from index.store.vectors import search as vector_search
 
 FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
@@ -67,6 +68,22 @@ class StoredIndex:
     names: NameTables
     path: Path
     term_documents: Counter[str] | None = None
+
+    # The look-ups of `backend.IndexBackend`, exact: FAISS and bm25s over every passage.
+
+    def dense_search(self, vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        found, rows = vector_search(self.vectors, vector, depth)
+        valid = rows[0] >= 0
+        return rows[0][valid], found[0][valid]
+
+    def lexical_scores(self, terms: Sequence[str], depth: int) -> np.ndarray:
+        return self.lexical.scores(terms)
+
+    def known_terms(self, terms: Sequence[str]) -> list[str]:
+        return self.lexical.known_terms(terms)
+
+    def cognates(self, terms: Sequence[str]) -> list[str]:
+        return self.lexical.cognates(terms)
 
 
 def write_index(

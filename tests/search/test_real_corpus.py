@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
+from pathlib import Path
 
 import pytest
 
-from index.build.pipeline import build_index
 from index.eval.metrics import read_items, run_eval
 from index.search.searcher import Searcher
 from index.store.directory import load_index
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import REAL, REAL_SET, ROOT
 
-REAL = ROOT.parent / "shared" / "eval" / "corpus-real"
-REAL_SET = ROOT.parent / "shared" / "eval" / "dev_real.jsonl"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="shared realistic corpus not beside the checkout")
 
 
 @pytest.fixture(scope="module")
-def real_searcher(tmp_path_factory: pytest.TempPathFactory, embedder) -> Searcher:
-    corpus = tmp_path_factory.mktemp("real") / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    for path in REAL.iterdir():
-        shutil.copy(path, corpus / path.name)
-    index_dir = corpus.parent / "index"
-    build_index(corpus, index_dir, embedder, 2_000_000)
-    return Searcher(load_index(index_dir), embedder)
+def real_searcher(real_index: Path, embedder) -> Searcher:
+    return Searcher(load_index(real_index), embedder)
 
 
 def test_event_date_finds_the_later_article(real_searcher: Searcher):

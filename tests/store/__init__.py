@@ -1,0 +1,1 @@
+"""Tests of the index backends behind index/store/backend.py: Milvus against a real milvus-lite server."""
