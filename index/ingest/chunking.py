@@ -79,23 +79,25 @@ def chunk_document(document: Document, first_id: int = 0, config: ChunkerConfig 
     config = config or ChunkerConfig()
     chunks = []
     for group in _groups(_units(document), config):
-        start, end = group[0].start, group[-1].end
-        chunks.append(
-            Chunk(
-                id=first_id + len(chunks),
-                doc_id=document.id,
-                source=document.source,
-                title=document.title,
-                date=document.date,
-                date_precision=document.date_precision,
-                lang=document.lang,
-                url=document.url,
-                text=document.text[start:end],
-                start=start,
-                end=end,
-            )
-        )
+        chunks.append(chunk_of(document, first_id + len(chunks), group[0].start, group[-1].end))
     return chunks
+
+
+def chunk_of(document: Document, row: int, start: int, end: int) -> Chunk:
+    """The passage of `document` between two offsets (a backend that stores only offsets rebuilds it so)."""
+    return Chunk(
+        id=row,
+        doc_id=document.id,
+        source=document.source,
+        title=document.title,
+        date=document.date,
+        date_precision=document.date_precision,
+        lang=document.lang,
+        url=document.url,
+        text=document.text[start:end],
+        start=start,
+        end=end,
+    )
 
 
 def chunk_documents(documents: list[Document], config: ChunkerConfig | None = None) -> list[Chunk]:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.build.name_tables import NameTables
+from index.ingest.chunking import chunk_of
 from index.models import Chunk, Document
 from index.store.bm25 import cognates_in
 from index.store.directory import REBUILD_HINT, IndexUnavailable, Sentence
@@ -582,23 +583,6 @@ class MilvusIndex:
         )[0]
         rows = np.array([hit["id"] for hit in found], dtype=np.int64)
         return rows, np.array([hit["distance"] for hit in found], dtype=np.float32)
-
-
-def chunk_of(document: Document, row: int, start: int, end: int) -> Chunk:
-    """A passage from its article and offsets, as `index/ingest/chunking.py` made it."""
-    return Chunk(
-        id=row,
-        doc_id=document.id,
-        source=document.source,
-        title=document.title,
-        date=document.date,
-        date_precision=document.date_precision,
-        lang=document.lang,
-        url=document.url,
-        text=document.text[start:end],
-        start=start,
-        end=end,
-    )
 
 
 def corpus_order(source: str) -> tuple[str, ...]:
