@@ -100,7 +100,8 @@ class UpdateJournal:
             self._lock = None
 
     async def record(self, update: Update) -> None:
-        assert self._db is not None, "journal not open"
+        if self._db is None:  # not open: an Application started without its post_init only queues it
+            return
         await self._db.execute(
             "INSERT OR IGNORE INTO pending (update_id, body, received) VALUES (?, ?, ?)",
             (update.update_id, json.dumps(update.to_dict(), ensure_ascii=False), time.time()),
@@ -128,7 +129,7 @@ class JournalledQueue(asyncio.Queue):
         self.journal = journal
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and self.journal._db is not None:
+        if isinstance(item, Update):
             await self.journal.record(item)
         await super().put(item)
 
