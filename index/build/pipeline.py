@@ -134,6 +134,24 @@ def embed_missing(
     return spent
 
 
+def vectors_through_cache(
+    embedder: Embedder,
+    keys: list[str],
+    texts: list[str],
+    cache: VectorCache,
+    tracker: ProgressTracker,
+    show_progress: bool,
+) -> tuple[dict[str, np.ndarray], int, float]:
+    """Each key's vector (`texts` in the same order): the cache's, the missing ones embedded into it
+    first; how many the model read, and its seconds."""
+    known = cache.get_many(keys)
+    missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
+    tracker.update("embedding", to_embed=len(missing), reused=len(set(keys)) - len(missing))
+    seconds = embed_missing(embedder, missing, cache, tracker, show_progress)
+    known.update(cache.get_many(missing))
+    return known, len(missing), seconds
+
+
 def phrase_key(model_id: str, phrase: str) -> str:
     """Cache key of a name phrase, read as a question reads it: never the key of a passage."""
     return embed_key(model_id, f"name phrase\x00{phrase}")
@@ -217,11 +235,9 @@ def build_index(
         keys = [embed_key(embedder.model_id, text) for text in texts]
         cache = VectorCache.beside(index_dir, embedder.model_id, embedder.dim)
         try:
-            known = cache.get_many(keys)
-            missing = {key: text for key, text in zip(keys, texts, strict=True) if key not in known}
-            tracker.update("embedding", to_embed=len(missing), reused=len(set(keys)) - len(missing))
-            embed_seconds = embed_missing(embedder, missing, cache, tracker, show_progress)
-            known.update(cache.get_many(missing))
+            known, embedded, embed_seconds = vectors_through_cache(
+                embedder, keys, texts, cache, tracker, show_progress
+            )
             vectors = (
                 np.vstack([known[key] for key in keys]).astype(np.float32)
                 if keys
@@ -257,8 +273,8 @@ def build_index(
         index_dir=index_dir,
         documents=len(corpus.documents),
         chunks=len(chunks),
-        embedded=len(missing),
-        reused=len(set(keys)) - len(missing),
+        embedded=embedded,
+        reused=len(set(keys)) - embedded,
         seconds=time.perf_counter() - tracker.started,
         skipped=corpus.skipped,
         warnings=corpus.warnings,

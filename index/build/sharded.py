@@ -35,11 +35,11 @@ from index.build.pipeline import (
     ProgressCallback,
     ProgressTracker,
     embed_key,
-    embed_missing,
     embed_name_phrases,
     index_manifest,
     passage_text,
     phrase_key,
+    vectors_through_cache,
 )
 from index.build.vector_cache import VectorCache
 from index.ingest.chunking import CHUNKER_VERSION, chunk_documents, sentence_spans_of
@@ -189,14 +189,11 @@ def build_shard(
         loaded = load_document(f.path, f.source, max_file_bytes, overrides.get(f.source), limits)
         (skipped if isinstance(loaded, Skipped) else documents).append(loaded)  # type: ignore[arg-type]
     chunks = chunk_documents(documents)
-    keys = [embed_key(embedder.model_id, passage_text(chunk)) for chunk in chunks]
+    texts = [passage_text(chunk) for chunk in chunks]
+    keys = [embed_key(embedder.model_id, text) for text in texts]
     cache = VectorCache.beside(index_dir, embedder.model_id, embedder.dim)
     try:
-        known = cache.get_many(keys)
-        missing = {key: passage_text(c) for key, c in zip(keys, chunks, strict=True) if key not in known}
-        tracker.update("embedding", to_embed=len(missing), reused=len(set(keys)) - len(missing))
-        embed_seconds = embed_missing(embedder, missing, cache, tracker, show_progress)
-        known.update(cache.get_many(missing))
+        known, embedded, embed_seconds = vectors_through_cache(embedder, keys, texts, cache, tracker, show_progress)
     finally:
         cache.close()
     tracker.update("writing")
@@ -226,7 +223,7 @@ def build_shard(
     }
     store.put_blob(build, f"shard/{shard}/record", record, shard)
     return ShardReport(
-        build, shard, shards, len(mine), len(documents), len(chunks), len(missing), len(set(keys)) - len(missing),
+        build, shard, shards, len(mine), len(documents), len(chunks), embedded, len(set(keys)) - embedded,
         time.perf_counter() - tracker.started, skipped=skipped, embed_seconds=embed_seconds, keys=keys,
     )  # fmt: skip
 
