@@ -33,6 +33,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "dense_weight": (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8),
     "period_weight": (0.1, 0.2, 0.3, 0.5),
     "name_weight": (0.0, 0.1, 0.2, 0.3),
+    "bridge_weight": (0.0, 0.25, 0.5, 0.75, 1.0),
 }
 THRESHOLDS = tuple(np.round(np.arange(0.80, 0.95, 0.0025), 4))
 COVERAGE_WEIGHTS = (0.0, 0.05, 0.1, 0.2)

@@ -33,9 +33,9 @@ from index.text.terms import fold_accents, query_terms, term_documents, terms, w
 
 Base = Literal["hybrid", "dense", "lexical"]
 BASES: tuple[Base, ...] = ("hybrid", "dense", "lexical")
-# Steps an ablation can switch off: `hybrid-names`, `hybrid-cognates`, `hybrid-lift`, `hybrid-dates`,
-# `hybrid-diversity`.
-STEPS = ("names", "cognates", "lift", "dates", "diversity")
+# Steps an ablation can switch off: `hybrid-names`, `hybrid-cognates`, `hybrid-bridge`, `hybrid-lift`,
+# `hybrid-dates`, `hybrid-diversity`.
+STEPS = ("names", "cognates", "bridge", "lift", "dates", "diversity")
 Mode = str
 MODES: tuple[str, ...] = BASES + tuple(f"hybrid-{step}" for step in STEPS)
 
@@ -51,6 +51,10 @@ class SearchConfig:
     # Weigh BM25's share by the share of the question's language among the five best passages by meaning.
     lexical_by_language: bool = True
     language_evidence_depth: int = 5
+    # The share of that language-weighted-away BM25 weight given back to the question's terms that cross
+    # languages (its names' other forms, cognates, met name phrases): "Abou Dhabi" meets "Абу-Даби"
+    # whatever language the question is in, so that evidence is not the own-language bias discounted.
+    bridge_weight: float = 0.5
     # Multiplies the language bias measured on the corpus at build time (index/language_bias.py).
     lift_scale: float = 1.0
     # Added to the fused score (in [0, 1] per ranker) of passages published in the period a question names.
@@ -85,7 +89,10 @@ class Prepared:
     # scores each phrase's own words add (BM25 sums over query terms), so any threshold costs no search.
     meetings: tuple[Meeting, ...] = ()
     phrase_lexical: dict[str, np.ndarray] = field(default_factory=dict)
-    absent: float = 0.0  # share of the question's content words that no passage uses in any form
+    absent: float = 0.0
+    # BM25 of the question's terms that are not its own words: its names' forms in other languages and
+    # scripts, and cognates across the stemmers; None when it has none.
+    bridge: np.ndarray | None = None  # share of the question's content words that no passage uses in any form
 
     def unknown_names(self, config: SearchConfig) -> tuple[str, ...]:
         """The names found nowhere: in no table form, and meeting no name phrase at this similarity."""
@@ -177,16 +184,22 @@ class Searcher:
             self.names.meet(names, vectors[len(texts) - len(probes) :]) if probes and vectors is not None else []
         )
         phrase_lexical: dict[str, np.ndarray] = {}
+        bridge = None
         if base != "dense":
             cognates = [] if "cognates" in off else self.stored.cognates(question.terms)
             lexical = self.stored.lexical_scores(question.terms + cognates, CANDIDATES)
+            own = set(query_terms(question.text))
+            crossing = [term for term in dict.fromkeys(question.terms + cognates) if term not in own]
+            if base == "hybrid" and "bridge" not in off and crossing:
+                bridge = self.stored.lexical_scores(crossing, CANDIDATES)
             asked = set(question.terms + cognates)
             for meeting in meetings:
                 for form, _ in meeting.forms:
                     extra = [term for term in dict.fromkeys(query_terms(form)) if term not in asked]
                     if form not in phrase_lexical and extra:
                         phrase_lexical[form] = self.stored.lexical_scores(extra, CANDIDATES)
-        return Prepared(question, base, off, dense, lexical, meetings, phrase_lexical, self._absent_share(question))
+        absent = self._absent_share(question)
+        return Prepared(question, base, off, dense, lexical, meetings, phrase_lexical, absent, bridge)
 
     def _writes(self, row: int, phrase: str) -> bool:
         """Whether passage `row` writes `phrase` (any case or accents), sharing an index term with it first.
@@ -215,15 +228,15 @@ class Searcher:
             absent += 1
         return absent / len(question.content_words)
 
-    def _lexical(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
-        """BM25 of the question, its names' table forms, and the name phrases its other names met."""
-        if prepared.lexical is None or not prepared.phrase_lexical:
-            return prepared.lexical
-        scores = prepared.lexical
+    def _lexical(self, prepared: Prepared, config: SearchConfig, scores: np.ndarray | None) -> np.ndarray | None:
+        """BM25 `scores` (of the question's terms, or of its bridging ones) plus the name phrases its names met."""
+        if not prepared.phrase_lexical:
+            return scores
         for forms in prepared.met_forms(config).values():
             for form in forms:
                 if form in prepared.phrase_lexical:
-                    scores = scores + prepared.phrase_lexical[form]
+                    found = prepared.phrase_lexical[form]
+                    scores = found if scores is None else scores + found
         return scores
 
     def _lifted(self, prepared: Prepared, config: SearchConfig) -> np.ndarray | None:
@@ -240,10 +253,14 @@ class Searcher:
         hybrid = prepared.base == "hybrid"
         if lifted is not None:
             rankings.append(Ranking("dense", lifted, config.dense_weight if hybrid else 1.0))
-        lexical = self._lexical(prepared, config)
+        lexical = self._lexical(prepared, config, prepared.lexical) if prepared.lexical is not None else None
         if lexical is not None:
-            weight = (1 - config.dense_weight) * self._own_language_share(prepared, config, lifted) if hybrid else 1.0
-            rankings.append(Ranking("bm25", lexical, weight, positive_only=True))
+            share = self._own_language_share(prepared, config, lifted) if hybrid else 1.0
+            rankings.append(Ranking("bm25", lexical, (1 - config.dense_weight) * share if hybrid else 1.0, True))
+            bridge = self._lexical(prepared, config, prepared.bridge) if "bridge" not in prepared.off else None
+            if hybrid and bridge is not None and share < 1:
+                weight = (1 - config.dense_weight) * (1 - share) * config.bridge_weight
+                rankings.append(Ranking("bridge", bridge, weight, positive_only=True))
         question = prepared.question
         bonuses: tuple[Bonus, ...] = ()
         if "dates" not in prepared.off and question.period:

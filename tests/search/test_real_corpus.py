@@ -88,3 +88,12 @@ def test_a_translated_name_meets_the_corpus_phrase_through_the_model(real_search
     assert meeting.name == "Security Council" and meeting.forms[0][0] == "Conseil de sécurité"
     assert meeting.similarity >= real_searcher.config.name_similarity
     assert prepared.unknown_names(real_searcher.config) == ()
+
+
+def test_a_name_written_in_another_script_lifts_its_passage_in_any_language(real_searcher: Searcher):
+    # "Abou Dhabi" meets the Russian article's "Абу-Даби" only through its forms; the French words of the
+    # question find nothing there, so the language weighting alone would leave its BM25 evidence unused.
+    question = "Tokaïev veut-il relancer la coopération avec Abou Dhabi ?"
+    assert real_searcher.search(question, k=3).hits[0].source == "113_oae_abudhabi_ru.txt"
+    without = real_searcher.search(question, k=3, mode="hybrid-bridge").hits
+    assert without[0].source != "113_oae_abudhabi_ru.txt"
