@@ -46,6 +46,9 @@ class NameMention:
     # Morocco", whose "Kingdom" alone is no name), else the name.
     probe: str = field(default="", compare=False)
     span: tuple[int, int] | None = field(default=None, compare=False)  # where the question writes it
+    # Unattested, and its missing words are written alike in English and French (index/text/spelling.py):
+    # absent in every spelling, so not met through the model.
+    spelled: bool = field(default=False, compare=False)
 
     def to_json(self) -> dict:
         return {

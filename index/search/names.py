@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 
 from index.build.name_tables import NameTables, mine_names
 from index.search.name_mentions import Expansion, Meeting, NameMention, distinct_forms, surface_key
+from index.text import spelling
 from index.text.name_forms import (
     LETTERS,
     Entity,
@@ -38,6 +39,7 @@ from index.text.name_forms import (
     skeleton_key,
     static_entities,
 )
+from index.text.spelling import spelled_alike
 
 # Transliteration variants of one name differ by about one letter in five once the usual romanisation
 # differences are removed (see skeleton_key): Tokayev/Tokaev 0.86, Bahrain/Bahreïn 0.86, Dhabi/Dabi 0.8,
@@ -80,6 +82,7 @@ class NameIndex:
         # Loaded with the index, not on the first question that needs them.
         generic_words()
         common_words()
+        spelling.load()
         self._entities = _merge_acronyms(static_entities(), self.acronyms)
         self._phrases = phrase_table(self._entities)
         self._stem_entities = _stem_table(self._entities)
@@ -239,6 +242,7 @@ class NameIndex:
             return None  # "Western", "Kingdom", "Islands": a part of names, not one
         forms: list[str] = []
         attested = True
+        missing: list[str] = []  # the words of it that no table, spelling variant or derived form meets
         topical = False
         kind = "acronym" if len(run) == 1 and is_acronym(run[0].text) else "name"
         for token in run:
@@ -264,10 +268,20 @@ class NameIndex:
                 attested = attested and derived.attested
                 continue
             attested = False
+            missing.append(token.text)
         text = question[run[0].start : run[-1].end]
         own = {surface_key(text), *(surface_key(token.text) for token in run)}
+        # A name whose missing words English and French write alike would be written so here too: the
+        # model is not asked to meet it, since what it finds near "Erdogan" ("Turkistan") is no translation.
+        spelled = kind == "name" and bool(missing) and all(spelled_alike(word) for word in missing)
         return NameMention(
-            text, kind, distinct_forms(forms, exclude=own), attested, topical, span=(run[0].start, run[-1].end)
+            text,
+            kind,
+            distinct_forms(forms, exclude=own),
+            attested,
+            topical,
+            span=(run[0].start, run[-1].end),
+            spelled=spelled,
         )
 
     def _variants(self, key: str) -> list[str]:
@@ -337,7 +351,7 @@ def _with_probes(question: str, mentions: list[NameMention]) -> list[NameMention
     for position, mention in enumerate(mentions):
         probe = mention.text
         following = mentions[position + 1] if position + 1 < len(mentions) else None
-        if mention.attested or mention.kind not in ("name", "acronym") or mention.span is None:
+        if mention.attested or mention.kind not in ("name", "acronym") or mention.span is None or mention.spelled:
             out.append(mention)
             continue
         if following is not None and following.span:

@@ -10,10 +10,12 @@ import pytest
 from babel import Locale
 from rapidfuzz.distance import Levenshtein
 
+from bench.spelling import calibrate, least_cost
 from index.build.name_tables import NameTables, mine_acronyms
 from index.search.names import FUZZY_THRESHOLD, NameIndex
 from index.search.question import read_question
 from index.text.name_forms import name_key, skeleton_key
+from index.text.spelling import ALIKE_ZIPF, spelled_alike
 from index.text.terms import terms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,3 +217,14 @@ def test_the_search_reads_names_through_its_name_source(all_names: NameIndex) ->
     # The French articles index "OCS" as "oc" (stemmed): the expansion must reach that term.
     assert set(terms("l'OCS de Shanghai", "fr")) <= set(question.terms)
     assert read_question("What is Kazakhstan's position on Venezuela?", all_names).unknown_names == ("Venezuela",)
+
+
+def test_names_written_alike_and_translated_words_are_told_apart():
+    assert all(spelled_alike(word) for word in ("Erdogan", "Caracas", "Merkel", "Mirziyoyev", "Gaza"))
+    assert not any(spelled_alike(word) for word in ("Security", "Council", "Kingdom", "Sustainable", "Moscou", "Saudi"))
+
+
+def test_the_alike_margin_is_the_least_cost_one_on_cldr_country_names():
+    rows = calibrate()
+    assert least_cost(rows) == ALIKE_ZIPF
+    assert next(row for row in rows if row["margin"] == ALIKE_ZIPF)["accuracy"] >= 0.85

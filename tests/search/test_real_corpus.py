@@ -75,6 +75,24 @@ def test_a_name_no_article_mentions_in_any_form_is_still_declined(real_searcher:
     assert real_searcher.search("Quelle est la position du Kazakhstan sur le Venezuela ?", k=3).answered is False
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # Each was answered before names written alike in English and French stopped meeting the corpus's
+        # phrases through the model: Netanyahu met "Palestine", Aliyev "Tokayev", Mirziyoyev "Uzbekistan".
+        "Did Tokayev meet Netanyahu?",
+        "What did Tokayev tell Bolsonaro about grain?",
+        "Did Aliyev attend the SCO summit in Astana?",
+        "What did Tokayev say to President Kagame?",
+        "What did Tokayev agree with President Mirziyoyev?",
+    ],
+)
+def test_a_person_no_article_names_is_not_met_by_association(real_searcher: Searcher, question: str):
+    prepared = real_searcher.prepare(question)
+    assert prepared.meetings == () and prepared.unknown_names(real_searcher.config)
+    assert not real_searcher.search(question, k=3).answered
+
+
 def test_every_none_question_of_the_shared_sets_is_declined(real_searcher: Searcher, searcher: Searcher):
     for path, on in ((REAL_SET, real_searcher), (ROOT.parent / "shared" / "eval" / "dev.jsonl", searcher)):
         for item in read_items(path):
