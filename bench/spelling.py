@@ -46,11 +46,13 @@ def calibrate() -> list[dict]:
     """Per margin: accuracy and both mistakes on CLDR's words, and the cost."""
     tables = [zipf_table(lang) for lang in LANGUAGES]
     words = labelled_words()
-    gaps = [abs(tables[0].get(key(w), 0.0) - tables[1].get(key(w), 0.0)) for w, _ in words]
+    # In centibels, as index/text/spelling.py compares them: whole numbers, so a margin is exact.
+    gaps = [round(abs(tables[0].get(key(w), 0.0) - tables[1].get(key(w), 0.0)) * 100) for w, _ in words]
     rows = []
     for margin in MARGINS:
-        as_alike = sum(1 for (_, alike), gap in zip(words, gaps, strict=True) if gap < margin and not alike)
-        as_translated = sum(1 for (_, alike), gap in zip(words, gaps, strict=True) if gap >= margin and alike)
+        apart = round(margin * 100)
+        as_alike = sum(1 for (_, alike), gap in zip(words, gaps, strict=True) if gap < apart and not alike)
+        as_translated = sum(1 for (_, alike), gap in zip(words, gaps, strict=True) if gap >= apart and alike)
         rows.append(
             {
                 "margin": margin,

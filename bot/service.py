@@ -22,6 +22,7 @@ from index.search.searcher import Searcher
 from index.settings import CoreSettings
 from index.store.backend import index_stamp, open_index
 from index.store.directory import IndexUnavailable, manifest_stamp
+from index.text import spelling
 from index.text.dates import Precision
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class RetrievalService:
         """Load the published index now; raises IndexUnavailable with a rebuild hint."""
         stamp = index_stamp(self.settings)
         searcher = Searcher(open_index(self.settings, model_id=self.embedder.model_id), self.embedder)
+        # The word lists a question's unknown name needs, read now rather than during someone's question.
+        spelling.load()
         with self._swap:
             self._searcher, self._stamp = searcher, stamp
         return searcher

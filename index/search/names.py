@@ -22,7 +22,6 @@ from rapidfuzz.distance import Levenshtein
 
 from index.build.name_tables import NameTables, mine_names
 from index.search.name_mentions import Expansion, Meeting, NameMention, distinct_forms, surface_key
-from index.text import spelling
 from index.text.name_forms import (
     LETTERS,
     Entity,
@@ -82,7 +81,6 @@ class NameIndex:
         # Loaded with the index, not on the first question that needs them.
         generic_words()
         common_words()
-        spelling.load()
         self._entities = _merge_acronyms(static_entities(), self.acronyms)
         self._phrases = phrase_table(self._entities)
         self._stem_entities = _stem_table(self._entities)
