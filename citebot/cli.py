@@ -46,6 +46,7 @@ SplitOption = Annotated[
     ),
 ]
 
+
 # The first line of an answer whose question names something no article names (en, fr): the passages
 # shown are the closest, not a passage about it.
 def caveat_line(names: tuple[str, ...] | list[str], lang: str) -> str:

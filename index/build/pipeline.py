@@ -235,9 +235,7 @@ def build_index(
         keys = [embed_key(embedder.model_id, text) for text in texts]
         cache = VectorCache.beside(index_dir, embedder.model_id, embedder.dim)
         try:
-            known, embedded, embed_seconds = vectors_through_cache(
-                embedder, keys, texts, cache, tracker, show_progress
-            )
+            known, embedded, embed_seconds = vectors_through_cache(embedder, keys, texts, cache, tracker, show_progress)
             vectors = (
                 np.vstack([known[key] for key in keys]).astype(np.float32)
                 if keys

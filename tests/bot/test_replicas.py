@@ -149,9 +149,11 @@ async def _a_cancel_sent_to_one_replica_stops_the_others_rebuild(
     await a.post(http, text_update(emulator, ADMIN, admin, "/reindex cancel"))
     assert "Stopping the rebuild" in (await emulator.reply_to(ADMIN, after=start)).params["text"]
     ended = await emulator.wait_for(
-        lambda c: c.method == "editMessageText"
-        and str(c.params["message_id"]) == str(status.result["message_id"])
-        and ("cancelled" in c.params["text"] or "rebuilt" in c.params["text"]),
+        lambda c: (
+            c.method == "editMessageText"
+            and str(c.params["message_id"]) == str(status.result["message_id"])
+            and ("cancelled" in c.params["text"] or "rebuilt" in c.params["text"])
+        ),
         timeout=300,
         after=start,
     )

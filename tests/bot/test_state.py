@@ -29,7 +29,7 @@ async def test_more_and_full_text_work_after_a_restart(emulator, seed_index, emb
     user, answer, message = await answered_then_stopped(emulator, settings, embedder, 41)
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        (kind, stored), = db.execute("SELECT typeof(hits), hits FROM answers").fetchall()
+        ((kind, stored),) = db.execute("SELECT typeof(hits), hits FROM answers").fetchall()
         assert kind == "blob"
         text = zlib.decompress(stored).decode()
         assert "Tokayev" in text and len(stored) < len(text.encode()) / 2
