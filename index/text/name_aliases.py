@@ -138,4 +138,77 @@ ALIASES: tuple[Alias, ...] = (
         )
     ),
     Alias(("GDP", "PIB", "ВВП", "gross domestic product", "produit intérieur brut")),
+    # Intergovernmental bodies whose English and French acronyms differ, beyond this corpus's region: a
+    # question about the "ECOWAS" over French articles on the "CEDEAO" shares no letter with them either.
+    Alias(("AU", "UA", "African Union", "Union africaine", "Африканский союз")),
+    Alias(
+        (
+            "ECOWAS",
+            "CEDEAO",
+            "ЭКОВАС",
+            "Economic Community of West African States",
+            "Communauté économique des États de l'Afrique de l'Ouest",
+        )
+    ),
+    Alias(
+        (
+            "WAEMU",
+            "UEMOA",
+            "West African Economic and Monetary Union",
+            "Union économique et monétaire ouest-africaine",
+        )
+    ),
+    Alias(
+        (
+            "ECCAS",
+            "CEEAC",
+            "Economic Community of Central African States",
+            "Communauté économique des États de l'Afrique centrale",
+        )
+    ),
+    Alias(("AES", "Alliance of Sahel States", "Alliance des États du Sahel")),
+    Alias(("AfDB", "BAD", "African Development Bank", "Banque africaine de développement")),
+    Alias(("ICC", "CPI", "МУС", "International Criminal Court", "Cour pénale internationale")),
+    Alias(("ICJ", "CIJ", "МС ООН", "International Court of Justice", "Cour internationale de justice")),
+    Alias(
+        ("IAEA", "AIEA", "МАГАТЭ", "International Atomic Energy Agency", "Agence internationale de l'énergie atomique")
+    ),
+    Alias(
+        (
+            "OECD",
+            "OCDE",
+            "ОЭСР",
+            "Organisation for Economic Co-operation and Development",
+            "Organisation de coopération et de développement économiques",
+        )
+    ),
+    Alias(("UNHCR", "HCR", "УВКБ", "UN Refugee Agency", "Haut Commissariat des Nations unies pour les réfugiés")),
+    Alias(("WFP", "PAM", "ВПП", "World Food Programme", "Programme alimentaire mondial")),
+    Alias(
+        (
+            "UNDP",
+            "PNUD",
+            "ПРООН",
+            "United Nations Development Programme",
+            "Programme des Nations unies pour le développement",
+        )
+    ),
+    Alias(("ILO", "OIT", "МОТ", "International Labour Organization", "Organisation internationale du travail")),
+    Alias(
+        (
+            "IOM",
+            "OIM",
+            "МОМ",
+            "International Organization for Migration",
+            "Organisation internationale pour les migrations",
+        )
+    ),
+    Alias(
+        ("ICRC", "CICR", "МККК", "International Committee of the Red Cross", "Comité international de la Croix-Rouge")
+    ),
+    Alias(("OAS", "OEA", "ОАГ", "Organization of American States", "Organisation des États américains")),
+    Alias(("Arab League", "Ligue arabe", "Лига арабских государств", "League of Arab States")),
+    Alias(("ECB", "BCE", "ЕЦБ", "European Central Bank", "Banque centrale européenne")),
+    Alias(("FATF", "GAFI", "ФАТФ", "Financial Action Task Force", "Groupe d'action financière")),
+    Alias(("NGO", "ONG", "НКО", "non-governmental organization", "organisation non gouvernementale")),
 )

@@ -228,3 +228,14 @@ def test_the_alike_margin_is_the_least_cost_one_on_cldr_country_names():
     rows = calibrate()
     assert least_cost(rows) == ALIKE_ZIPF
     assert next(row for row in rows if row["margin"] == ALIKE_ZIPF)["accuracy"] >= 0.85
+
+
+def test_an_organisation_acronym_meets_the_other_languages_acronym_in_any_region():
+    article = (
+        "Les chefs d'État de la CEDEAO se sont réunis à Abuja. La Communauté économique des États de "
+        "l'Afrique de l'Ouest a levé les sanctions."
+    )
+    names = NameIndex.build([(article, "fr")])
+    [mention] = names.expand("What did ECOWAS decide in Abuja?").mentions[:1]
+    assert mention.text == "ECOWAS" and mention.attested and "CEDEAO" in mention.forms
+    assert names.unknown_names("Did the African Union send observers?") == ["African Union"]
