@@ -89,10 +89,10 @@ class Prepared:
     # scores each phrase's own words add (BM25 sums over query terms), so any threshold costs no search.
     meetings: tuple[Meeting, ...] = ()
     phrase_lexical: dict[str, np.ndarray] = field(default_factory=dict)
-    absent: float = 0.0
+    absent: float = 0.0  # share of the question's content words that no passage uses in any form
     # BM25 of the question's terms that are not its own words: its names' forms in other languages and
     # scripts, and cognates across the stemmers; None when it has none.
-    bridge: np.ndarray | None = None  # share of the question's content words that no passage uses in any form
+    bridge: np.ndarray | None = None
 
     def unknown_names(self, config: SearchConfig) -> tuple[str, ...]:
         """The names found nowhere: in no table form, and meeting no name phrase at this similarity."""

@@ -169,7 +169,7 @@ ALIASES: tuple[Alias, ...] = (
     Alias(("AES", "Alliance of Sahel States", "Alliance des États du Sahel")),
     Alias(("AfDB", "BAD", "African Development Bank", "Banque africaine de développement")),
     Alias(("ICC", "CPI", "МУС", "International Criminal Court", "Cour pénale internationale")),
-    Alias(("ICJ", "CIJ", "МС ООН", "International Court of Justice", "Cour internationale de justice")),
+    Alias(("ICJ", "CIJ", "International Court of Justice", "Cour internationale de justice")),
     Alias(
         ("IAEA", "AIEA", "МАГАТЭ", "International Atomic Energy Agency", "Agence internationale de l'énergie atomique")
     ),
