@@ -6,15 +6,20 @@ Read from a header line, a file name, or a byline or dateline before the lede, i
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from functools import lru_cache
 
+from babel import Locale
 from dateparser.date import DateDataParser
 
 from index.text.dates import LANGUAGES, YEAR, Precision, WrittenDate
 
 _MAX_DATE_WORDS = 6
 _ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
+# Without a month's name, a month is only written as digits joined to the year: "14.02.2025", "02/2025".
+_NUMERIC_DATE = re.compile(r"\d{1,4}\s*[./-]\s*\d{1,2}(?:\s*[./-]\s*\d{2,4})?")
+_WORDS = re.compile(r"[^\W\d_]+\.?")
 # "Feb. 14" names no year: we never invent one, so a date without its year is no date. Only dates
 # written out: dateparser's relative parser read "2025 h" as 2,025 hours before today, and "2000;D"
 # (found by tests/ingest/test_fuzz_core.py) as 2,000 days before it.
@@ -73,10 +78,30 @@ def parse_written_date(text: str) -> WrittenDate | None:
         return _from_parts(*iso.groups())
     if not YEAR.search(text):
         return None  # "Feb. 14": dateparser would read 14 as a year
+    if not _NUMERIC_DATE.search(text) and not month_names() & {_folded(word) for word in _WORDS.findall(text)}:
+        return None  # "seven 2024", "7 2024": dateparser reads a month into a number
     data = _written_parser().get_date_data(text)
     if data.date_obj is None or data.period not in ("day", "month"):
         return None
     return _at_precision(data.date_obj.date(), data.period)
+
+
+@lru_cache(maxsize=1)
+def month_names() -> frozenset[str]:
+    """Month names and their abbreviations in the languages dates are read in, folded ("fevr", "sept")."""
+    found = set()
+    for lang in LANGUAGES:
+        months = Locale(lang).months
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                found.update(_folded(name) for name in months[context][width].values())
+    found.add("sept")  # "Sept. 14": English writes it, CLDR abbreviates to "Sep"
+    return frozenset(found)
+
+
+def _folded(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.casefold().strip("."))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def split_leading_written_date(text: str) -> tuple[WrittenDate, str] | None:

@@ -32,6 +32,9 @@ LATER = "Un premier accord avait été signé le 12 mars 2019 à Rabat, après u
         ("February 2025", WrittenDate(date(2025, 2, 1), "month")),
         ("Feb. 14, 2025", WrittenDate(date(2025, 2, 14), "day")),
         ("Feb. 14", None),  # no year written: none is invented
+        ("14.02.2025", WrittenDate(date(2025, 2, 14), "day")),
+        ("seven 2024", None),  # dateparser reads a number word as a month: no month is named
+        ("7 2024", None),
         ("2025-13", None),
     ],
 )
