@@ -40,6 +40,7 @@ from index.ingest.corpus_changes import (
     save_link_page,
     write_upload,
 )
+from index.ingest.readers.record import figure
 from index.ingest.sidecar import is_article_place
 from index.store.directory import IndexUnavailable
 
@@ -55,9 +56,8 @@ async def _say_refused(update: Update, refusal: Refused, lang: Lang) -> None:
     fields = {k: render.escape(str(v)) for k, v in refusal.fields.items() if k != "at_least"}
     if "at_least" in refusal.fields:  # reading stopped at the limit: the whole is larger still
         fields["more"] = text("at_least", lang) if refusal.fields["at_least"] else ""
-        if lang == "fr":  # figures come written the English way: 2,000 pages, 1.5 MB
-            for key in ("measured", "limit"):
-                fields[key] = fields[key].replace(",", "\u202f").replace(".", ",").replace("MB", "Mo")
+        for key in ("measured", "limit"):
+            fields[key] = figure(refusal.fields[key], refusal.fields["setting"], lang)
     await reply(update, text(refusal.key, lang, **fields))
 
 

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 from index.ingest.article_dates import parse_written_date
 from index.ingest.readers import READERS, read_file
 from index.ingest.readers import html as html_reader
-from index.ingest.readers.record import ReadArticle, TooLarge, Unreadable, megabytes
+from index.ingest.readers.record import ReadArticle, TooLarge, Unreadable
 from index.ingest.sidecar import (
     CorpusError,
     MetadataConflict,
@@ -143,13 +143,14 @@ def check_content(name: str, data: bytes) -> None:
 
 
 def too_large(error: TooLarge, name: str) -> Refused:
-    """The refusal of a file over a limit on what it unpacks to, with its figures as the limit counts them."""
-    shown = megabytes if error.setting == "MAX_UNPACKED_BYTES" else "{:,}".format
+    """The refusal of a file over a limit on what it unpacks to, with its figures as the limit counts them
+    (numbers: the bot writes them in the admin's language, `figure`)."""
     return Refused(
         f"too_large_{error.setting}",
         name=name,
-        measured=shown(error.measured),
-        limit=shown(error.limit),
+        setting=error.setting,
+        measured=error.measured,
+        limit=error.limit,
         at_least=error.at_least,
     )
 

@@ -187,6 +187,7 @@ async def test_bombs_sent_as_uploads_are_refused_and_nothing_is_saved(emulator, 
     async with running_bot(settings, embedder) as application:
         cases = [
             ("en", "bomb.docx", bombs.docx_bomb(), "unpacks to 301 MB, more than the 20 MB allowed"),
+            ("fr", "bombe.docx", bombs.docx_bomb(), "se décompresse en 301 Mo, plus que les 20 Mo permis"),
             ("fr", "pages.pdf", bombs.pdf_pages(), "compte 2\u202f000 pages ; la limite est de 300 (MAX_PDF_PAGES)"),
             ("en", "deep.html", bombs.deep_html(), "nests its elements at least 256 deep; the limit is 200"),
         ]

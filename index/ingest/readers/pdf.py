@@ -15,7 +15,7 @@ from io import BytesIO
 from pypdf import PdfReader, apply_configuration, get_configuration
 from pypdf.errors import LimitReachedError
 
-from index.ingest.readers.record import ReadArticle, TooLarge, Unreadable, check_chars, from_text, megabytes
+from index.ingest.readers.record import ReadArticle, TooLarge, Unreadable, check_chars, figure, from_text
 from index.settings import DEFAULT_LIMITS, ReadLimits
 
 # pypdf's limits on what one stream inflates to; its defaults are 75 MB each.
@@ -82,7 +82,7 @@ def read(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> ReadArt
     except Unreadable:
         raise
     except LimitReachedError as error:
-        what, bound = str(error).rstrip("."), megabytes(limits.unpacked_bytes)
+        what, bound = str(error).rstrip("."), figure(limits.unpacked_bytes, "MAX_UNPACKED_BYTES")
         raise Unreadable(f"PDF over a limit of its reader: {what} (MAX_UNPACKED_BYTES={bound})") from None
     except Exception as error:
         # A damaged PDF fails inside pypdf with almost any error (KeyError, TypeError, zlib.error...);

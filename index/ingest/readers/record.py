@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
+
 from index.ingest.articles import ParsedArticle, parse_article
 from index.text.dates import WrittenDate
 
@@ -24,13 +26,18 @@ class TooLarge(Unreadable):
         self, what: str, setting: str, measured: int, limit: int, unit: str = "", at_least: bool = False
     ) -> None:
         self.setting, self.measured, self.limit, self.at_least = setting, measured, limit, at_least
-        shown = megabytes if setting == "MAX_UNPACKED_BYTES" else "{:,}".format
         more = "at least " if at_least else ""
-        super().__init__(f"{what} {more}{shown(measured)}{unit}, over {setting}={shown(limit)}".strip())
+        shown = f"{more}{figure(measured, setting)}{unit}, over {setting}={figure(limit, setting)}"
+        super().__init__(f"{what} {shown}".strip())
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB" if size < 10_000_000 else f"{size / 1e6:,.0f} MB"
+def figure(value: int, setting: str, lang: str = "en") -> str:
+    """A limit's figure as `lang` writes it: bytes in megabytes ("1.5 MB", "1,5 Mo"), others grouped
+    ("2,000", "2 000")."""
+    if setting == "MAX_UNPACKED_BYTES":
+        digits = "#,##0.0" if value < 10_000_000 else "#,##0"
+        return f"{format_decimal(value / 1e6, format=digits, locale=lang)} {'Mo' if lang == 'fr' else 'MB'}"
+    return format_decimal(value, locale=lang)
 
 
 def check_chars(count: int, limit: int, at_least: bool = False) -> None:
