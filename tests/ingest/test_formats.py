@@ -156,3 +156,18 @@ def test_a_page_reads_the_same_however_often_the_process_has_read_it():
     assert BODY_EN in first
     for _ in range(4):
         assert html.read(HTML_PAGE.encode(), "page.html").text == first
+
+
+def test_a_pdf_whose_text_stream_is_damaged_is_called_unreadable_not_a_scan(tmp_path: Path):
+    from index.ingest.readers import pdf as pdf_reader
+    from index.ingest.readers.record import Unreadable
+
+    path = tmp_path / "flights.pdf"
+    _pdf(path)
+    data = path.read_bytes()
+    start = data.index(b"stream\n") + len(b"stream\n")
+    end = data.index(b"endstream", start)
+    damaged = data[:start] + bytes(byte ^ 0x5A for byte in data[start:end]) + data[end:]
+    with pytest.raises(Unreadable, match=r"^unreadable PDF \(damaged content: .*decompress"):
+        pdf_reader.read(damaged, "flights.pdf")
+    assert pdf_reader.read(data, "flights.pdf").text

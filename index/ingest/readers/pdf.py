@@ -10,6 +10,10 @@ the characters extracted, read page by page and stopped at MAX_ARTICLE_CHARS.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 
 from pypdf import PdfReader, apply_configuration, get_configuration
@@ -71,9 +75,33 @@ def _pages_text(reader: PdfReader, limits: ReadLimits) -> list[str]:
     return texts
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _pypdf_warnings() -> Iterator[list[str]]:
+    """What pypdf logs while this thread reads a file: a content stream it cannot decompress is logged,
+    not raised, and its page reads as empty, which alone would look like a scan without a text layer."""
+    handler = _Collect()
+    logger = logging.getLogger("pypdf")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
 def read(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> ReadArticle:
     try:
-        with apply_configuration(**_configuration(limits)):
+        with apply_configuration(**_configuration(limits)), _pypdf_warnings() as damage:
             reader = PdfReader(BytesIO(data))
             if reader.is_encrypted:
                 raise Unreadable("encrypted PDF")
@@ -89,5 +117,7 @@ def read(data: bytes, name: str, limits: ReadLimits = DEFAULT_LIMITS) -> ReadArt
         # one file must never stop a build.
         raise Unreadable(f"unreadable PDF ({type(error).__name__}: {error})") from None
     if not any(page.strip() for page in pages):
+        if damage:
+            raise Unreadable(f"unreadable PDF (damaged content: {damage[0]})")
         raise Unreadable("no text layer (scanned PDF?)")
     return from_text("\n\n".join(pages), title=str(title))
