@@ -367,6 +367,15 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "No indexed article mentions {names}.",
         "fr": "Aucun article indexé ne mentionne {names}.",
     },
+    # `citebot ask` in a terminal: the same refusals, pointing at the command instead of /sources.
+    "cli_nothing_named": {
+        "en": "No indexed article mentions {names}. See `citebot sources` for what they cover.",
+        "fr": "Aucun article indexé ne mentionne {names}. `citebot sources` liste ce qu’ils couvrent.",
+    },
+    "cli_nothing": {
+        "en": "Nothing in the indexed articles answers this question. See `citebot sources` for what they cover.",
+        "fr": "Rien dans les articles indexés ne répond à cette question. `citebot sources` liste ce qu’ils couvrent.",
+    },
     "inline_unavailable_title": {"en": "Index unavailable", "fr": "Index indisponible"},
     "inline_unavailable": {
         "en": "The index is not available right now; please try again later.",

@@ -219,12 +219,12 @@ def _shown_date(day: date | None, precision: Precision | None, lang: str) -> str
 
 def _print_result(result: SearchResult) -> None:
     lang = detect_language_confident(result.query) or "en"
+    shown: Lang = "fr" if lang == "fr" else "en"
     if not result.answered:
         if result.unknown_names:
-            names = ", ".join(result.unknown_names)
-            typer.echo(f"No indexed article mentions {names}. See `citebot sources` for what they cover.")
+            typer.echo(text("cli_nothing_named", shown, names=", ".join(result.unknown_names)))
             return
-        typer.echo("Nothing in the indexed articles answers this question. See `citebot sources` for what they cover.")
+        typer.echo(text("cli_nothing", shown))
         return
     if result.unmatched_names:
         typer.echo(caveat_line(result.unmatched_names, lang) + "\n")

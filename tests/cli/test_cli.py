@@ -62,6 +62,11 @@ def test_ask_cross_language_and_off_topic(workdir: Path):
     assert "Nothing in the indexed articles" in run.stdout
     run = citebot("ask", "What is Kazakhstan's position on Venezuela?", cwd=workdir)
     assert "No indexed article mentions Venezuela." in run.stdout
+    # A French question is refused in French, as the bot does (English when lingua is unsure of the language).
+    run = citebot("ask", "Qu'a dit le Kazakhstan au sujet du Venezuela ?", cwd=workdir)
+    assert "Aucun article indexé ne mentionne Venezuela." in run.stdout
+    run = citebot("ask", "Qui a gagné le match de football hier soir ?", cwd=workdir)
+    assert "Rien dans les articles indexés ne répond à cette question." in run.stdout
 
 
 def test_readable_answer_shows_citations(workdir: Path):
