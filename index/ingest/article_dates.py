@@ -5,12 +5,12 @@ Read from a header line, a file name, or a byline or dateline before the lede, i
 
 from __future__ import annotations
 
+import importlib
 import re
 import unicodedata
 from datetime import date
 from functools import lru_cache
 
-from babel import Locale
 from dateparser.date import DateDataParser
 
 from index.text.dates import LANGUAGES, YEAR, Precision, WrittenDate
@@ -20,6 +20,7 @@ _ISO_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
 # Without a month's name, a month is only written as digits joined to the year: "14.02.2025", "02/2025".
 _NUMERIC_DATE = re.compile(r"\d{1,4}\s*[./-]\s*\d{1,2}(?:\s*[./-]\s*\d{2,4})?")
 _WORDS = re.compile(r"[^\W\d_]+\.?")
+_DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})\s*[./-]\s*(\d{1,2})\s*[./-]\s*((?:19|20)\d\d)(?!\d)")
 # "Feb. 14" names no year: we never invent one, so a date without its year is no date. Only dates
 # written out: dateparser's relative parser read "2025 h" as 2,025 hours before today, and "2000;D"
 # (found by tests/ingest/test_fuzz_core.py) as 2,000 days before it.
@@ -32,7 +33,8 @@ _WRITTEN = {
 _FILE_NAME_DATE = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(0[1-9]|[12]\d|3[01]))?(?!\d)")
 # Where a byline or dateline writes its date: "le 28 février 2025", "Feb. 14, 2025", "février 2025".
 _DATE_IN_TEXT = re.compile(
-    r"\b\d{4}-\d{2}-\d{2}\b"
+    r"\b\d{4}-\d{2}-\d{2}(?:\b|(?=T\d))"
+    r"|\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d\b"
     r"|\b\d{1,2}(?:er|st|nd|rd|th)?\s+[^\W\d_]{3,}\.?,?\s+(?:19|20)\d\d\b"
     r"|\b[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b"
     r"|\b[^\W\d_]{3,}\.?\s+(?:19|20)\d\d\b"
@@ -78,6 +80,8 @@ def parse_written_date(text: str) -> WrittenDate | None:
         return _from_parts(*iso.groups())
     if not YEAR.search(text):
         return None  # "Feb. 14": dateparser would read 14 as a year
+    if numeric := _DAY_MONTH_YEAR.search(text):
+        return _day_first(*numeric.groups())
     if not _NUMERIC_DATE.search(text) and not month_names() & {_folded(word) for word in _WORDS.findall(text)}:
         return None  # "seven 2024", "7 2024": dateparser reads a month into a number
     data = _written_parser().get_date_data(text)
@@ -86,22 +90,34 @@ def parse_written_date(text: str) -> WrittenDate | None:
     return _at_precision(data.date_obj.date(), data.period)
 
 
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+
+
 @lru_cache(maxsize=1)
 def month_names() -> frozenset[str]:
-    """Month names and their abbreviations in the languages dates are read in, folded ("fevr", "sept")."""
+    """Month names and abbreviations in the languages dates are read in, as dateparser itself knows them
+    ("fév", "févr", "sept"), folded."""
     found = set()
     for lang in LANGUAGES:
-        months = Locale(lang).months
-        for context in ("format", "stand-alone"):
-            for width in ("wide", "abbreviated"):
-                found.update(_folded(name) for name in months[context][width].values())
-    found.add("sept")  # "Sept. 14": English writes it, CLDR abbreviates to "Sep"
+        info = importlib.import_module(f"dateparser.data.date_translation_data.{lang}").info
+        found.update(_folded(name) for month in _MONTHS for name in info.get(month, ()))
     return frozenset(found)
 
 
 def _folded(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word.casefold().strip("."))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _day_first(first: str, second: str, year: str) -> WrittenDate | None:
+    """A date written in digits, day first as French and most English outside the United States write it
+    ("12/02/2024" is 12 February); month first only when the first number cannot be a month's day order
+    ("02/13/2024"). dateparser read "12/02/2024" as 2 December."""
+    day, month = (first, second) if int(second) <= 12 else (second, first)
+    return _from_parts(year, month, day)
 
 
 def split_leading_written_date(text: str) -> tuple[WrittenDate, str] | None:

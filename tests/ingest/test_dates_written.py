@@ -35,6 +35,10 @@ LATER = "Un premier accord avait été signé le 12 mars 2019 à Rabat, après u
         ("14.02.2025", WrittenDate(date(2025, 2, 14), "day")),
         ("seven 2024", None),  # dateparser reads a number word as a month: no month is named
         ("7 2024", None),
+        ("12 fév. 2024", WrittenDate(date(2024, 2, 12), "day")),
+        ("12/02/2024", WrittenDate(date(2024, 2, 12), "day")),  # day first, as French writes it
+        ("02/13/2024", WrittenDate(date(2024, 2, 13), "day")),  # month first only when it must be
+        ("31/02/2024", None),
         ("2025-13", None),
     ],
 )
@@ -113,3 +117,16 @@ def test_a_date_far_down_is_an_event_not_the_articles_date(tmp_path: Path):
     long_lede = f"{LEDE} Les premiers vols partiront le 2 juin 2025 de la capitale. {LEDE}"
     assert byline_date([long_lede]) is None
     assert byline_date(["ASTANA – Officials met during a Feb. 14 meeting in Doha. " + LEDE]) is None
+
+
+@pytest.mark.parametrize(
+    ("byline", "day"),
+    [
+        ("Mis à jour le 12/02/2024 à 10:30", date(2024, 2, 12)),
+        ("Dakar, 12 fév. 2024 (APS)", date(2024, 2, 12)),
+        ("2024-02-12T10:30:00Z", date(2024, 2, 12)),
+        ("By Jane Doe | February 12, 2024 | 10:30 GMT", date(2024, 2, 12)),
+    ],
+)
+def test_bylines_as_news_sites_write_them(byline: str, day: date):
+    assert byline_date([byline, LEDE]) == WrittenDate(day, "day")
