@@ -115,6 +115,10 @@ class ProgressTracker:
         if self.callback is not None:
             self.callback(BuildProgress(stage=stage, elapsed=time.perf_counter() - self.started, **self.counts))
 
+    def files_read(self, done: int, total: int) -> None:
+        """The `on_file` callback of reading the corpus."""
+        self.update("reading", files_read=done, files_total=total)
+
 
 def embed_missing(
     embedder: Embedder, texts: dict[str, str], cache: VectorCache, tracker: ProgressTracker, show_progress: bool
@@ -227,7 +231,7 @@ def build_index(
         corpus = load_corpus(
             corpus_dir,
             max_file_bytes,
-            on_file=lambda done, total: tracker.update("reading", files_read=done, files_total=total),
+            on_file=tracker.files_read,
             limits=limits,
         )
         chunks = chunk_documents(corpus.documents)

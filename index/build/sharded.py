@@ -169,11 +169,7 @@ def build_shard(
     if not 0 <= shard < shards:
         raise ValueError(f"shard {shard} of {shards}: a shard number goes from 0 to {shards - 1}")
     tracker = ProgressTracker(progress)
-
-    def reading(done: int, total: int) -> None:
-        tracker.update("reading", files_read=done, files_total=total)
-
-    files = list_corpus(corpus_dir, max_file_bytes, reading)
+    files = list_corpus(corpus_dir, max_file_bytes, tracker.files_read)
     build = build_id(corpus_dir, files, embedder.model_id, max_file_bytes, shards, limits)
     mine = [f for f in files if f.shard(shards) == shard]
     record = store.shard_record(build, shard)
@@ -254,11 +250,7 @@ def publish_build(
     """Join the shards of this corpus's build into one index and make it the one questions see; the
     name phrases are embedded through the vector cache beside `index_dir`."""
     tracker = ProgressTracker(progress)
-
-    def reading(done: int, total: int) -> None:
-        tracker.update("reading", files_read=done, files_total=total)
-
-    files = list_corpus(corpus_dir, max_file_bytes, reading)
+    files = list_corpus(corpus_dir, max_file_bytes, tracker.files_read)
     if shards is None:
         base = build_id(corpus_dir, files, embedder.model_id, max_file_bytes, 1, limits).split("n")[0]
         shards = shard_count(store, base)
