@@ -68,6 +68,13 @@ async def test_two_replicas_on_one_postgresql_answer_any_update(emulator, seed_i
         assert "Traceback" not in replica.log and " ERROR " not in replica.log, replica.log
 
 
+async def _exchange(emulator, http, replica: Replica, chat: int, update: dict):
+    """Post `update` to `replica`, as the load balancer would, and wait for the bot's reply in `chat`."""
+    start = len(emulator.calls)
+    await replica.post(http, update)
+    return await emulator.reply_to(chat, after=start)
+
+
 async def _one_registers(emulator, b: Replica) -> None:
     registered = [c for c in emulator.calls if c.method == "setWebhook"]
     assert len(registered) == 1, emulator.summary()
@@ -79,32 +86,25 @@ async def _one_registers(emulator, b: Replica) -> None:
 
 async def _answers_buttons_follow_ups_and_quotas_cross_replicas(emulator, http, a: Replica, b: Replica) -> None:
     user = emulator.user(71)
-    start = len(emulator.calls)
-    await a.post(http, text_update(emulator, 71, user, QATAR))
-    answer = await emulator.reply_to(71, after=start)
+    answer = await _exchange(emulator, http, a, 71, text_update(emulator, 71, user, QATAR))
     assert "001_c0a4decbc27cb472.txt" in passages(answer.params["text"])[0]
     message = emulator.messages[(71, answer.result["message_id"])]
 
     # A's answer, its More button pressed on B: B reads the answer A kept.
     more = next(x for x in buttons(answer) if x["text"].startswith("More"))
-    start = len(emulator.calls)
-    await b.post(http, press_update(user, message, more["callback_data"]))
-    page = await emulator.reply_to(71, after=start)
+    page = await _exchange(emulator, http, b, 71, press_update(user, message, more["callback_data"]))
     assert "<b>[4]</b>" in page.params["text"] and "<b>[1]</b>" not in page.params["text"]
 
     # A reply to A's answer, on B: a follow-up of A's question (question 2 of the 3 a minute).
-    start = len(emulator.calls)
-    await b.post(http, text_update(emulator, 71, user, "And Jordan?", reply_to=message))
-    followed = (await emulator.reply_to(71, after=start)).params["text"]
-    assert f"↪ following: <i>{QATAR}</i>" in followed
+    followed = await _exchange(emulator, http, b, 71, text_update(emulator, 71, user, "And Jordan?", reply_to=message))
+    assert f"↪ following: <i>{QATAR}</i>" in followed.params["text"]
 
     # The quota counts on both: the third question (on A) is answered, the fourth (on B) refused.
-    start = len(emulator.calls)
-    await a.post(http, text_update(emulator, 71, user, "Qu'a décidé le Kazakhstan au sujet des talibans ?"))
-    assert "<b>[1]</b>" in (await emulator.reply_to(71, after=start)).params["text"]
-    start = len(emulator.calls)
-    await b.post(http, text_update(emulator, 71, user, QATAR))
-    assert "3 questions in the last minute" in (await emulator.reply_to(71, after=start)).params["text"]
+    talibans = "Qu'a décidé le Kazakhstan au sujet des talibans ?"
+    third = await _exchange(emulator, http, a, 71, text_update(emulator, 71, user, talibans))
+    assert "<b>[1]</b>" in third.params["text"]
+    fourth = await _exchange(emulator, http, b, 71, text_update(emulator, 71, user, QATAR))
+    assert "3 questions in the last minute" in fourth.params["text"]
 
 
 async def _one_rebuild_at_a_time_and_both_serve_the_new_index(
@@ -112,15 +112,11 @@ async def _one_rebuild_at_a_time_and_both_serve_the_new_index(
 ) -> None:
     _article(corpus / "geo_001.txt")
     admin = emulator.user(ADMIN)
-    start = len(emulator.calls)
-    await a.post(http, text_update(emulator, ADMIN, admin, "/reindex"))
-    status = await emulator.reply_to(ADMIN, after=start)
+    status = await _exchange(emulator, http, a, ADMIN, text_update(emulator, ADMIN, admin, "/reindex"))
     assert "Rebuilding" in status.params["text"]
 
     # A holds the claim: the same command on B is refused while A's build runs.
-    start = len(emulator.calls)
-    await b.post(http, text_update(emulator, ADMIN, admin, "/reindex"))
-    refused = await emulator.reply_to(ADMIN, after=start)
+    refused = await _exchange(emulator, http, b, ADMIN, text_update(emulator, ADMIN, admin, "/reindex"))
     assert "A rebuild is already running" in refused.params["text"]
 
     summary = await emulator.wait_for(lambda c: "Index rebuilt" in str(c.params.get("text")), timeout=300)
@@ -130,9 +126,7 @@ async def _one_rebuild_at_a_time_and_both_serve_the_new_index(
 
     # B never loaded anything by itself: it sees the index A's rebuild published at its next answer.
     for replica, chat in ((b, 72), (a, 73)):
-        start = len(emulator.calls)
-        await replica.post(http, text_update(emulator, chat, emulator.user(chat), GEO))
-        answer = await emulator.reply_to(chat, after=start)
+        answer = await _exchange(emulator, http, replica, chat, text_update(emulator, chat, emulator.user(chat), GEO))
         assert "geo_001.txt" in passages(answer.params["text"])[0], replica.name
 
 
@@ -141,9 +135,8 @@ async def _a_cancel_sent_to_one_replica_stops_the_others_rebuild(
 ) -> None:
     _article(corpus / "geo_002.txt")
     admin = emulator.user(ADMIN)
-    start = len(emulator.calls)
-    await b.post(http, text_update(emulator, ADMIN, admin, "/reindex"))  # B may hold it now A released it
-    status = await emulator.reply_to(ADMIN, after=start)
+    # B may hold it now A released it.
+    status = await _exchange(emulator, http, b, ADMIN, text_update(emulator, ADMIN, admin, "/reindex"))
     assert "Rebuilding" in status.params["text"]
     start = len(emulator.calls)
     await a.post(http, text_update(emulator, ADMIN, admin, "/reindex cancel"))
