@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEV_SET, SEEDS
+from tests.conftest import DEV_SET, SEEDS, needs_dev_set
 
 
 def citebot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -94,7 +94,7 @@ def test_build_reports_skipped_files(workdir: Path, tmp_path: Path):
     assert "indexed 5 documents" in run.stdout and "skipped empty.txt: empty file" in run.stdout
 
 
-@pytest.mark.skipif(not DEV_SET.exists(), reason="shared dev set not beside the checkout")
+@needs_dev_set
 def test_eval_reports_metrics(workdir: Path):
     run = citebot("eval", str(DEV_SET), "--json", cwd=workdir)
     assert run.returncode == 0, run.stderr

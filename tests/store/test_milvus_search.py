@@ -13,7 +13,7 @@ from index.search.searcher import Searcher
 from index.store.directory import StoredIndex, load_index
 from index.store.milvus import MilvusIndex
 from index.text.terms import query_terms
-from tests.conftest import DEV_SET, REAL_SET
+from tests.conftest import DEV_SET, REAL_SET, needs_dev_set
 from tests.store.conftest import QueryCache, answers
 
 # Fields a Milvus build's manifest adds to the default's, and the time of the build.
@@ -30,6 +30,7 @@ def assert_same_index(remote: MilvusIndex, local: StoredIndex) -> None:
     assert {k for k in keys if remote.manifest.get(k) != local.manifest.get(k)} == MILVUS_ONLY | {"built_at"}
 
 
+@needs_dev_set
 def test_the_seeds_through_milvus_answer_as_the_default_backend(milvus_seeds, searcher: Searcher, asked):
     assert_same_index(milvus_seeds, searcher.stored)
     questions = [item.question for item in read_items(DEV_SET)]
@@ -50,6 +51,7 @@ def test_the_real_corpus_through_milvus_answers_as_the_default_backend(milvus_re
     assert meeting == default.prepare(question).meetings[0] and meeting.forms[0][0] == "Conseil de sécurité"
 
 
+@needs_dev_set
 def test_bm25_and_the_vocabulary_through_milvus_are_bm25s(milvus_seeds, searcher: Searcher):
     local: StoredIndex = searcher.stored
     queries = [query_terms(item.question) for item in read_items(DEV_SET)]
@@ -77,7 +79,9 @@ def test_a_deep_corpus_keeps_the_best_lexical_rows(milvus_real, real_index):
     assert 5 <= np.count_nonzero(remote) < np.count_nonzero(expected)
 
 
-@pytest.mark.parametrize("question_set", [DEV_SET, REAL_SET], ids=["dev", "dev_real"])
+@pytest.mark.parametrize(
+    "question_set", [pytest.param(DEV_SET, marks=needs_dev_set, id="dev"), pytest.param(REAL_SET, id="dev_real")]
+)
 def test_each_shared_set_through_milvus_is_within_the_defaults_interval(
     question_set, request: pytest.FixtureRequest, asked: QueryCache
 ):
